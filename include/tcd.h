@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpconndiag: shared definitions.
+ *
+ * Every probe handler runs in atomic context. State that outlives a probe call
+ * lives in the preallocated per-socket table (table.c) as plain copies; the
+ * struct sock pointer stored there is only a lookup key and is never
+ * dereferenced once the probed call has returned.
+ */
+#ifndef TCD_H
+#define TCD_H
+
+#include <linux/types.h>
+#include <linux/in6.h>
+#include <linux/kprobes.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <net/sock.h>
+
+#define TCD_VERSION "0.2.0"
+#define TCD_NAME "tcpconndiag"
+
+#define TCD_MAX_WAITERS 4
+#define TCD_ALERT_LEN 512
+
+union tcd_addr {
+	__be32 v4;
+	struct in6_addr v6;
+};
+
+struct tcd_endpoint {
+	union tcd_addr addr;
+	u16 port;		/* host order */
+};
+
+struct tcd_thread {
+	pid_t pid;		/* thread id, as gettid() returns it */
+	pid_t tgid;
+	char comm[TASK_COMM_LEN];
+};
+
+/* Event bits on a socket's row. */
+enum {
+	TCD_EV_POISONED		= 1 << 0,
+	TCD_EV_CONNECT_ON_POISONED = 1 << 1,
+	TCD_EV_SHUTDOWN_EBUSY	= 1 << 2,
+	TCD_EV_SENDER_EPIPE	= 1 << 3,
+	TCD_EV_SADDR_LOST	= 1 << 4,
+	TCD_EV_STALL_ENDED	= 1 << 5,
+	TCD_EV_DISCONNECT_EBUSY	= 1 << 6,
+};
+
+struct tcd_entry {
+	struct hlist_node hnode;
+	struct list_head lru;
+	const void *key;	/* the struct sock address: identity only */
+	u32 netns;		/* net->ns.inum of the socket */
+	u16 family;
+	u8 state;		/* TCP state when last updated */
+	u32 events;
+	u64 created_ns;
+	u64 updated_ns;
+	struct tcd_endpoint src;
+	struct tcd_endpoint dst;
+
+	/* threads currently in sk_stream_wait_connect() on this socket */
+	struct tcd_thread waiters[TCD_MAX_WAITERS];
+	u8 nr_waiters;
+
+	/* poisoned socket / shutdown-ebusy (sk_wait_pending kernels) */
+	struct tcd_thread ebusy_by;	/* thread whose tcp_disconnect() got EBUSY */
+	u64 ebusy_ns;
+	u32 wait_pending;
+	struct tcd_thread blocked[TCD_MAX_WAITERS];	/* waiters at EBUSY */
+	u8 nr_blocked;
+	struct tcd_thread connector;	/* connect() whose failure mattered */
+	int connect_err;
+	u32 einval_count;
+
+	/* sender-epipe (sk_disconnects kernels) */
+	struct tcd_thread disc_by;
+	u64 disc_ns;
+
+	/* saddr-lost */
+	u64 lost_ns;
+	int route_err;
+	u8 lost_state;
+	u8 retransmits;
+	u8 syn_retries;
+	u64 stall_ns;
+	int stall_err;
+};
+
+/* Counters shown in /proc and reset by "clear". */
+enum tcd_counter {
+	TCD_C_CONNECT_FAILED,
+	TCD_C_ETIMEDOUT,
+	TCD_C_ECONNREFUSED,
+	TCD_C_EINVAL,
+	TCD_C_EADDRNOTAVAIL,
+	TCD_C_ENETUNREACH,
+	TCD_C_OTHER_ERR,
+	TCD_C_DISCONNECT_EBUSY,
+	TCD_C_SOCKET_POISONED,
+	TCD_C_CONNECT_ON_POISONED,
+	TCD_C_SHUTDOWN_EBUSY,
+	TCD_C_SENDER_EPIPE,
+	TCD_C_EADDR_EPHEMERAL,
+	TCD_C_EADDR_BOUND,
+	TCD_C_SADDR_LOST,
+	TCD_C_STALL_ENDED,
+	TCD_C_ALERTS,
+	TCD_C_ALERTS_SUPPRESSED,
+	TCD_C_NR
+};
+
+extern atomic64_t tcd_counters[TCD_C_NR];
+extern const char *const tcd_counter_names[TCD_C_NR];
+
+static inline void tcd_count(enum tcd_counter c)
+{
+	atomic64_inc(&tcd_counters[c]);
+}
+
+/* Module parameters (main.c). */
+extern unsigned int tcd_capacity;
+extern unsigned int tcd_maxactive;
+extern unsigned int tcd_maxactive_short;
+
+/* table.c: all calls below except tcd_table_maybe_has() need tcd_lock. */
+extern spinlock_t tcd_lock;
+extern u64 tcd_evictions;
+extern unsigned int tcd_used;
+int tcd_table_init(unsigned int capacity);
+void tcd_table_exit(void);
+bool tcd_table_maybe_has(const struct sock *sk);
+struct tcd_entry *tcd_lookup(const struct sock *sk);
+struct tcd_entry *tcd_get_or_create(struct sock *sk);
+void tcd_remove_entry(struct tcd_entry *e);
+bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out);
+void tcd_table_clear_netns(u32 netns);
+
+/* report.c */
+struct tcd_line {
+	char buf[TCD_ALERT_LEN];
+	int len;
+};
+__printf(2, 3) void tcd_line_add(struct tcd_line *l, const char *fmt, ...);
+void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thread *t,
+		    u16 family, const struct tcd_endpoint *src,
+		    const struct tcd_endpoint *dst, int err);
+void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_thread *t);
+void tcd_thread_current(struct tcd_thread *t);
+void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
+			   struct tcd_endpoint *dst);
+int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep);
+const char *tcd_errname(int err);
+const char *tcd_state_name(int state);
+int tcd_collect_sleepers(struct sock *sk, struct tcd_thread *out, int max);
+
+enum tcd_alert_kind {
+	TCD_A_POISON,		/* socket-poisoned, connect-on-poisoned */
+	TCD_A_SHUTDOWN,
+	TCD_A_EPIPE,
+	TCD_A_EADDR,
+	TCD_A_SADDR,
+	TCD_A_NR
+};
+bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed);
+void tcd_alert_emit(const char *line);
+void tcd_reset_alert_limits(void);
+
+/* proc.c */
+int tcd_proc_init(void);
+void tcd_proc_exit(void);
+
+/* main.c: probe indices and per-CPU hit counters */
+enum tcd_probe_id {
+	TCD_P_CONNECT,
+	TCD_P_DISCONNECT,
+	TCD_P_HASH_CONNECT,
+	TCD_P_REBUILD,
+	TCD_P_REBUILD6,
+	TCD_P_WAIT_CONNECT,
+	TCD_P_SHUTDOWN,
+	TCD_P_DESTRUCT,
+	TCD_P_NR
+};
+DECLARE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);
+
+static inline void tcd_hit(enum tcd_probe_id id)
+{
+	this_cpu_inc(tcd_hits[id]);
+}
+
+/* main.c: probe statistics for /proc */
+struct tcd_probe_stat {
+	const char *symbol;
+	unsigned long hits;
+	int nmissed;
+	int maxactive;
+	bool registered;
+};
+int tcd_probe_count(void);
+void tcd_probe_stat(int idx, struct tcd_probe_stat *st);
+void tcd_reset_probe_hits(void);
+
+/* Probe handlers, one file per diagnosis. */
+int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_rebuild6_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs);
+
+size_t tcd_connect_data_size(void);
+size_t tcd_sk_data_size(void);
+size_t tcd_hash_connect_data_size(void);
+
+/* eaddr.c: bounded list of destinations that hit port exhaustion */
+#define TCD_MAX_DESTS 16
+struct tcd_dest {
+	u16 family;
+	struct tcd_endpoint ep;
+	u32 netns;
+	u64 count;
+	u64 last_ns;
+	unsigned long last_alert;	/* jiffies */
+	unsigned int suppressed;
+};
+bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out);
+void tcd_dests_clear_netns(u32 netns);
+
+#endif /* TCD_H */

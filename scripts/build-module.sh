@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh VER [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]
+#
+# Build the out-of-tree module in SRC_DIR (default: the repo root) against the
+# Debian kernel VER (5.10|6.1|6.12) fetched by fetch-kernel.sh, with warnings
+# as errors, and copy tcpconndiag.ko to OUT_DIR (default: build/VER).
+# The build runs on a private copy of the source (OUT_DIR/src, or inside the
+# trixie chroot for 6.12), so builds for different kernels can run in parallel.
+# MAKE_ARGS go to make as given, e.g. `-- C=2` to run sparse.
+set -euo pipefail
+
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(dirname "$HERE")"
+MODULE="${MODULE:-tcpconndiag}"
+
+log() { printf 'build-module: %s\n' "$*" >&2; }
+die() { printf 'build-module: error: %s\n' "$*" >&2; exit 1; }
+usage() { echo "usage: $0 5.10|6.1|6.12 [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]" >&2; exit 2; }
+
+POS=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--) shift; break ;;
+	-h | --help) usage ;;
+	*) POS+=("$1"); shift ;;
+	esac
+done
+MAKE_ARGS=("$@")
+[ ${#POS[@]} -ge 1 ] && [ ${#POS[@]} -le 3 ] || usage
+VER="${POS[0]}"
+case "$VER" in 5.10 | 6.1 | 6.12) ;; *) usage ;; esac
+SRC="$(realpath "${POS[1]:-$REPO}")"
+OUT="$(realpath -m "${POS[2]:-$REPO/build/$VER}")"
+[ -f "$SRC/Kbuild" ] || [ -f "$SRC/Makefile" ] || die "no Kbuild or Makefile in $SRC"
+
+K="$CACHE/kernels/$VER"
+[ -f "$K/.complete" ] && [ -s "$K/kdir" ] ||
+	die "kernel $VER has not been fetched (no $K/.complete); run: scripts/fetch-kernel.sh $VER"
+KDIR="$(cat "$K/kdir")"
+REL="$(cat "$K/release")"
+
+# Tools (CI machines start bare).
+need=()
+command -v make >/dev/null 2>&1 || need+=(make)
+if [ "$VER" != 6.12 ]; then
+	command -v gcc >/dev/null 2>&1 || need+=(gcc)
+	[ -e /usr/include/libelf.h ] || need+=(libelf-dev)
+	if printf '%s\n' "${MAKE_ARGS[@]}" | grep -qE '^C=[12]$'; then
+		command -v sparse >/dev/null 2>&1 || need+=(sparse)
+	fi
+fi
+if [ ${#need[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || die "missing packages (need root to install): ${need[*]}"
+	log "installing ${need[*]}"
+	apt-get update -qq || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Copy the source tree, minus VCS data, build outputs and OUT_DIR itself.
+copy_src() {
+	local dst="$1" ex=(--exclude=./.git --exclude=./build)
+	case "$OUT/" in "$SRC"/*) ex+=("--exclude=./${OUT#"$SRC"/}") ;; esac
+	rm -rf "$dst"
+	mkdir -p "$dst"
+	tar -C "$SRC" "${ex[@]}" --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod' --exclude='*.mod.c' --exclude=Module.symvers \
+		--exclude=modules.order -cf - . | tar -C "$dst" -xf -
+}
+
+JOBS="-j$(nproc)"
+mkdir -p "$OUT"
+if [ "$VER" = 6.12 ]; then
+	ROOT="$(cat "$K/chroot")"
+	[ -f "$ROOT$KDIR/Makefile" ] || die "$KDIR missing in chroot $ROOT; run: scripts/fetch-kernel.sh --refresh 6.12"
+	# One build at a time in the shared chroot directory.
+	exec 9>"$ROOT/build/.lock"
+	flock 9
+	M=/build/$MODULE-src
+	copy_src "$ROOT$M"
+	log "$VER ($REL): make -C $KDIR M=$M (in chroot $ROOT)"
+	chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+		make $JOBS -C "$KDIR" M="$M" KCFLAGS=-Werror "${MAKE_ARGS[@]}" modules ||
+		die "build for $VER failed"
+	BUILT="$ROOT$M"
+else
+	M="$OUT/src"
+	copy_src "$M"
+	log "$VER ($REL): make -C $KDIR M=$M CC=gcc"
+	make $JOBS -C "$KDIR" M="$M" CC=gcc KCFLAGS=-Werror "${MAKE_ARGS[@]}" modules ||
+		die "build for $VER failed"
+	BUILT="$M"
+fi
+
+[ -f "$BUILT/$MODULE.ko" ] || die "$MODULE.ko was not produced in $BUILT"
+cp "$BUILT/$MODULE.ko" "$OUT/$MODULE.ko"
+# The module must carry this kernel's vermagic.
+vm="$(grep -a -o -m1 'vermagic=[[:print:]]*' "$OUT/$MODULE.ko" | head -n1 || true)"
+case "$vm" in "vermagic=$REL "*) ;; *) die "unexpected $vm (want $REL)" ;; esac
+log "$VER: $OUT/$MODULE.ko ($vm)"

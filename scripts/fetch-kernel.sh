@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fetch-kernel.sh [--refresh] 5.10|6.1|6.12|all
+#
+# Fetch a real Debian cloud kernel (image, modules, headers, kbuild) into
+#   $CACHE/kernels/VER/{vmlinuz,release,modules/,kdir,root/,.complete}
+# with CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag".
+# 5.10/6.1 headers are extracted on the host (build with the host gcc);
+# 6.12 headers go into the trixie chroot (gcc-14), see trixie-chroot.sh.
+# Packages come from the mirror in the host's apt sources, via apt-get with a
+# private sources list and state, so the host's apt state is never touched.
+# A present .complete stamp means: do nothing (no network). Must run as root
+# only when tools are missing or for 6.12 (debootstrap/chroot).
+set -euo pipefail
+
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ALL_VERS="5.10 6.1 6.12"
+
+log() { printf 'fetch-kernel: %s\n' "$*" >&2; }
+die() { printf 'fetch-kernel: error: %s\n' "$*" >&2; exit 1; }
+usage() { echo "usage: $0 [--refresh] 5.10|6.1|6.12|all" >&2; exit 2; }
+
+# Install missing tools (CI machines start bare). Args: command:package ...
+need_tools() {
+	local t pkgs=()
+	for t in "$@"; do
+		command -v "${t%%:*}" >/dev/null 2>&1 || pkgs+=("${t#*:}")
+	done
+	[ ${#pkgs[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages (need root to install): ${pkgs[*]}"
+	log "installing ${pkgs[*]}"
+	apt-get update -qq || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+}
+
+# Print "URI SUITE" for every deb source of the host (deb822 and one-line).
+host_apt_sources() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		awk '
+		function flush() {
+			if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no" && uris != "") {
+				split(uris, u); n = split(suites, s)
+				for (i = 1; i <= n; i++) print u[1], s[i]
+			}
+			types = uris = suites = enabled = ""
+		}
+		/^[ \t]*#/ { next }
+		/^[ \t]*$/ { flush(); next }
+		{ k = tolower($1); $1 = "" }
+		k == "types:" { types = $0 }
+		k == "uris:" { uris = $0 }
+		k == "suites:" { suites = $0 }
+		k == "enabled:" { enabled = $0; gsub(/[ \t]/, "", enabled) }
+		END { flush() }' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		# deb [options] URI SUITE COMPONENTS...
+		sed -E 's/#.*//; s/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+	done
+}
+
+# Set MIRROR and SEC_MIRROR from the host's apt sources (never hard-coded).
+find_mirrors() {
+	local codename srcs
+	codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+	srcs="$(host_apt_sources | sed -E 's#/+ # #')"
+	MIRROR="${TCPCONNDIAG_MIRROR:-$(awk -v c="$codename" '$2 == c { print $1; exit }' <<<"$srcs")}"
+	SEC_MIRROR="${TCPCONNDIAG_SECURITY_MIRROR:-$(awk '$2 ~ /-security$/ { print $1; exit }' <<<"$srcs")}"
+	[ -n "$MIRROR" ] || die "no Debian mirror for suite '$codename' in /etc/apt sources"
+	if [ -z "$SEC_MIRROR" ]; then
+		SEC_MIRROR="${MIRROR}-security"
+		log "no -security source found; guessing $SEC_MIRROR"
+	fi
+}
+
+suites_of() {
+	case "$1" in
+	5.10) echo "bullseye bullseye-security" ;;
+	6.1) echo "bookworm bookworm-security" ;;
+	6.12) echo "trixie trixie-security" ;;
+	*) usage ;;
+	esac
+}
+
+# A stamp is trusted only if what it promises is still there.
+is_complete() {
+	local k="$CACHE/kernels/$1" kd
+	[ -f "$k/.complete" ] && [ -s "$k/vmlinuz" ] && [ -s "$k/release" ] && [ -s "$k/kdir" ] || return 1
+	kd="$(cat "$k/kdir")"
+	if [ "$1" = 6.12 ]; then
+		[ -s "$k/chroot" ] && [ -f "$(cat "$k/chroot")$kd/Makefile" ]
+	else
+		[ -f "$kd/Makefile" ]
+	fi
+}
+
+# Private apt: apt VER ARGS... (own sources, lists, cache and an empty status
+# file, so the host's installed kernel packages do not answer our queries).
+apt_priv() {
+	local tool="$1" a="$CACHE/apt/$VER"
+	shift
+	"$tool" -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$a/lists" -o Dir::State::status="$a/status" \
+		-o Dir::Cache="$a/cache" -o Dir::Cache::Archives="$a/archives" \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+		-o APT::Architecture=amd64 -o APT::Sandbox::User=root "$@"
+}
+
+# Package names that PKG's candidate version depends on (alternatives included).
+deps_of() {
+	apt_priv apt-cache depends --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances "$1" | awk '$1 ~ /Depends:$/ { print $2 }'
+}
+
+# Make sure $CACHE/debs holds the candidate .deb of each package; sets DEBS.
+download_debs() {
+	local p ver arch f missing=()
+	DEBS=()
+	mkdir -p "$CACHE/debs"
+	for p in "$@"; do
+		ver="$(apt_priv apt-cache show --no-all-versions "$p" 2>/dev/null | awk '/^Version:/ { print $2; exit }' || true)"
+		arch="$(apt_priv apt-cache show --no-all-versions "$p" 2>/dev/null | awk '/^Architecture:/ { print $2; exit }' || true)"
+		[ -n "$ver" ] && [ -n "$arch" ] || die "package $p not found in $(suites_of "$VER")"
+		f="$CACHE/debs/${p}_${ver//:/%3a}_${arch}.deb"
+		DEBS+=("$f")
+		[ -s "$f" ] || missing+=("$p=$ver")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		local tmp="$CACHE/debs/partial.$$"
+		rm -rf "$tmp" && mkdir -p "$tmp"
+		log "downloading ${missing[*]}"
+		(cd "$tmp" && apt_priv apt-get download "${missing[@]}" >&2)
+		mv "$tmp"/*.deb "$CACHE/debs/"
+		rmdir "$tmp"
+	else
+		log "$VER: all .debs already cached in $CACHE/debs"
+	fi
+	for f in "${DEBS[@]}"; do
+		[ -s "$f" ] || die "download of ${f##*/} failed"
+	done
+}
+
+fetch_one() {
+	VER="$1"
+	local k="$CACHE/kernels/$VER" a="$CACHE/apt/$VER" s uri
+	mkdir -p "$CACHE/kernels"
+	exec 9>"$CACHE/kernels/.$VER.lock"
+	flock 9
+	if [ "$REFRESH" = 0 ] && is_complete "$VER"; then
+		log "$VER: cached ($(cat "$k/release")) in $k"
+		return 0
+	fi
+	log "$VER: fetching into $k"
+
+	# Private apt configuration for this kernel's suites.
+	find_mirrors
+	mkdir -p "$a/lists/partial" "$a/cache" "$a/archives/partial"
+	: >"$a/status"
+	for s in $(suites_of "$VER"); do
+		case "$s" in *-security) uri="$SEC_MIRROR" ;; *) uri="$MIRROR" ;; esac
+		echo "deb $uri $s main"
+	done >"$a/sources.list"
+	if ! apt_priv apt-get update >"$a/update.log" 2>&1 || grep -q '^[WE]:' "$a/update.log"; then
+		cat "$a/update.log" >&2
+		compgen -G "$a/lists/*Packages*" >/dev/null || die "apt-get update failed for $VER"
+		log "apt-get update had problems; continuing with the lists already cached"
+	fi
+
+	# Resolve the current ABI through the metapackages; never hard-code it.
+	local img hdr common kbuild
+	img="$(deps_of linux-image-cloud-amd64 | grep -E '^linux-image-.*-cloud-amd64$' | head -n1 || true)"
+	hdr="$(deps_of linux-headers-cloud-amd64 | grep -E '^linux-headers-.*-cloud-amd64$' | head -n1 || true)"
+	[ -n "$img" ] && [ -n "$hdr" ] || die "$VER: cannot resolve linux-image/headers-cloud-amd64"
+	common="$(deps_of "$hdr" | grep -E '^linux-headers-.*-common$' | head -n1 || true)"
+	kbuild="$(deps_of "$hdr" | grep -E '^linux-kbuild-' | head -n1 || true)"
+	[ -n "$common" ] && [ -n "$kbuild" ] || die "$VER: cannot resolve the common headers/kbuild of $hdr"
+	log "$VER: $img $hdr $common $kbuild"
+
+	download_debs "$img" "$hdr" "$common" "$kbuild"
+	local debs=("${DEBS[@]}")
+
+	# Extract afresh; .complete is written last.
+	rm -rf "$k"
+	mkdir -p "$k/root"
+	dpkg-deb -x "${debs[0]}" "$k/root"
+
+	local moddir rel
+	moddir="$(find "$k/root/lib/modules" "$k/root/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n1 || true)"
+	[ -n "$moddir" ] || die "$VER: no lib/modules in $img"
+	rel="$(basename "$moddir")"
+	[ -f "$k/root/boot/vmlinuz-$rel" ] || die "$VER: no boot/vmlinuz-$rel in $img"
+	mv "$k/root/boot/vmlinuz-$rel" "$k/vmlinuz"
+	mv "$moddir" "$k/modules"
+	# busybox insmod needs plain .ko (trixie ships .ko.xz).
+	find "$k/modules" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 -P "$(nproc)" xz -d
+	local m
+	for m in dummy veth; do
+		[ -f "$k/modules/kernel/drivers/net/$m.ko" ] || die "$VER: $m.ko missing from $img"
+	done
+	if command -v depmod >/dev/null 2>&1; then
+		# Refresh modules.dep for the uncompressed names (best effort).
+		local tmp
+		tmp="$(mktemp -d)"
+		mkdir -p "$tmp/lib/modules" && ln -s "$k/modules" "$tmp/lib/modules/$rel"
+		depmod -b "$tmp" "$rel" 2>/dev/null || log "$VER: depmod failed (ignored)"
+		rm -rf "$tmp"
+	fi
+
+	local kdir
+	if [ "$VER" = 6.12 ]; then
+		# Headers go inside the chroot so /usr/src paths match and gcc-14 is used.
+		local chroot_dir="$CACHE/trixie-root"
+		"$HERE/trixie-chroot.sh" "$chroot_dir"
+		for m in "${debs[@]:1}"; do dpkg-deb -x "$m" "$chroot_dir"; done
+		kdir="/usr/src/linux-headers-$rel"
+		[ -f "$chroot_dir$kdir/Makefile" ] || die "$VER: $kdir/Makefile missing in chroot"
+		echo "$chroot_dir" >"$k/chroot"
+	else
+		for m in "${debs[@]:1}"; do dpkg-deb -x "$m" "$k/root"; done
+		kdir="$k/root/usr/src/linux-headers-$rel"
+		[ -f "$kdir/Makefile" ] || die "$VER: $kdir/Makefile missing"
+		# The flavour Makefile includes the common one by absolute path.
+		sed -i -E "s#^(include[[:space:]]+)/usr/src/#\1$k/root/usr/src/#" "$kdir/Makefile"
+		# Re-point any absolute symlinks into the extracted tree.
+		local l t
+		while IFS= read -r -d '' l; do
+			t="$(readlink "$l")"
+			ln -sfn "$k/root$t" "$l"
+		done < <(find "$k/root/usr/src" "$k/root/usr/lib" -type l -lname '/*' -print0 2>/dev/null)
+	fi
+
+	echo "$rel" >"$k/release"
+	echo "$kdir" >"$k/kdir"
+	printf '%s\n' "release=$rel" "kdir=$kdir" "${debs[@]##*/}" >"$k/.complete"
+	log "$VER: done: $rel"
+}
+
+REFRESH=0
+ARGS=()
+for arg in "$@"; do
+	case "$arg" in
+	--refresh) REFRESH=1 ;;
+	-h | --help) usage ;;
+	*) ARGS+=("$arg") ;;
+	esac
+done
+[ ${#ARGS[@]} -eq 1 ] || usage
+case "${ARGS[0]}" in
+all) VERS="$ALL_VERS" ;;
+5.10 | 6.1 | 6.12) VERS="${ARGS[0]}" ;;
+*) usage ;;
+esac
+
+for v in $VERS; do
+	if [ "$REFRESH" = 0 ] && is_complete "$v"; then
+		log "$v: cached ($(cat "$CACHE/kernels/$v/release"))"
+		continue
+	fi
+	need_tools apt-get:apt dpkg-deb:dpkg xz:xz-utils flock:util-linux
+	[ "$v" = 6.12 ] && need_tools debootstrap:debootstrap
+	fetch_one "$v"
+done

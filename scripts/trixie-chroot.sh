@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# trixie-chroot.sh [DIR]
+#
+# Create a Debian trixie chroot (default $CACHE/trixie-root) with gcc-14, make,
+# libc6-dev, libelf-dev and dwarves (pahole): the toolchain the 6.12 headers
+# need. Idempotent: a stamp file inside DIR marks it ready. Needs root.
+# The mirror is the one of the host's apt sources (never hard-coded).
+set -euo pipefail
+
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
+DIR="${1:-$CACHE/trixie-root}"
+STAMP="$DIR/.tcpconndiag-ready"
+
+log() { printf 'trixie-chroot: %s\n' "$*" >&2; }
+die() { printf 'trixie-chroot: error: %s\n' "$*" >&2; exit 1; }
+
+# Mount points at or below DIR, deepest first.
+mounts_below() {
+	local d
+	d="$(realpath -m "$DIR")"
+	awk -v d="$d" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r
+}
+
+umount_all() {
+	local m
+	for m in $(mounts_below); do
+		umount "$m" 2>/dev/null || umount -l "$m" || log "could not unmount $m"
+	done
+}
+
+chroot_ok() {
+	chroot "$DIR" gcc-14 --version >/dev/null 2>&1 &&
+		chroot "$DIR" gcc --version >/dev/null 2>&1 &&
+		chroot "$DIR" make --version >/dev/null 2>&1 &&
+		chroot "$DIR" pahole --version >/dev/null 2>&1
+}
+
+if [ -f "$STAMP" ] && chroot_ok; then
+	exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot)"
+
+# Mirror for suite "trixie": the host's main Debian URI (deb822 or one-line).
+host_mirror() {
+	local codename f
+	codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+	{
+		for f in /etc/apt/sources.list.d/*.sources; do
+			[ -r "$f" ] || continue
+			awk '
+			function flush() {
+				if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no" && uris != "") {
+					split(uris, u); n = split(suites, s)
+					for (i = 1; i <= n; i++) print u[1], s[i]
+				}
+				types = uris = suites = enabled = ""
+			}
+			/^[ \t]*#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			{ k = tolower($1); $1 = "" }
+			k == "types:" { types = $0 }
+			k == "uris:" { uris = $0 }
+			k == "suites:" { suites = $0 }
+			k == "enabled:" { enabled = $0; gsub(/[ \t]/, "", enabled) }
+			END { flush() }' "$f"
+		done
+		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+			[ -r "$f" ] || continue
+			sed -E 's/#.*//; s/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+		done
+	} | awk -v c="$codename" '$2 == c { sub(/\/+$/, "", $1); print $1; exit }'
+}
+MIRROR="${TCPCONNDIAG_MIRROR:-$(host_mirror)}"
+[ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt sources"
+
+for t in debootstrap:debootstrap chroot:coreutils; do
+	command -v "${t%%:*}" >/dev/null 2>&1 && continue
+	log "installing ${t#*:}"
+	apt-get update -qq || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${t#*:}" >/dev/null
+done
+
+mkdir -p "$(dirname "$DIR")"
+exec 9>"$DIR.lock"
+flock 9
+trap umount_all EXIT
+
+if [ -f "$STAMP" ] && chroot_ok; then
+	exit 0
+fi
+
+# A leftover without stamp is a failed attempt: start over (never rm through a mount).
+umount_all
+[ -z "$(mounts_below)" ] || die "mounts remain below $DIR; refusing to remove it"
+if [ -e "$DIR" ]; then
+	log "removing incomplete $DIR"
+	rm -rf --one-file-system "$DIR"
+fi
+
+log "debootstrap trixie into $DIR from $MIRROR"
+debootstrap --variant=minbase --include=gcc-14,make,libc6-dev,libelf-dev \
+	trixie "$DIR" "$MIRROR" >"$DIR.debootstrap.log" 2>&1 ||
+	{ tail -n 30 "$DIR.debootstrap.log" >&2; [ -f "$DIR/debootstrap/debootstrap.log" ] &&
+		tail -n 30 "$DIR/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
+
+# apt inside the chroot: DNS, /proc, no daemons.
+cp -L /etc/resolv.conf "$DIR/etc/resolv.conf" 2>/dev/null || true
+printf '#!/bin/sh\nexit 101\n' >"$DIR/usr/sbin/policy-rc.d"
+chmod 755 "$DIR/usr/sbin/policy-rc.d"
+mount -t proc proc "$DIR/proc"
+chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends dwarves >"$DIR.apt.log" 2>&1 ||
+	{ tail -n 30 "$DIR.apt.log" >&2; die "apt-get install dwarves failed in chroot"; }
+chroot "$DIR" apt-get clean
+umount_all
+
+# Kbuild and scripts may call plain gcc/cc: point them at gcc-14.
+for c in gcc cc; do
+	[ -e "$DIR/usr/bin/$c" ] || ln -s gcc-14 "$DIR/usr/bin/$c"
+done
+mkdir -p "$DIR/build"
+
+chroot_ok || die "toolchain check failed in $DIR"
+log "ready: $(chroot "$DIR" gcc-14 --version | head -n1); pahole $(chroot "$DIR" pahole --version)"
+date -u +%FT%TZ >"$STAMP"

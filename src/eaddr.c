@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * EADDRNOTAVAIL from __inet_hash_connect(): either no ephemeral port was
+ * left (range, TIME_WAIT, tcp_tw_reuse) or the socket was bound to a port
+ * whose 4-tuple is still held by another connection.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ktime.h>
+#include <linux/jiffies.h>
+#include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_timewait_sock.h>
+#include <net/tcp.h>
+#include "tcd.h"
+#include "tcd_compat.h"
+
+#define TCD_HINT_EXHAUSTED "ephemeral ports exhausted for this destination: widen net.ipv4.ip_local_port_range, enable net.ipv4.tcp_tw_reuse, or reuse connections (keep-alive/pooling)"
+#define TCD_HINT_BOUND "the bound source port's 4-tuple to this destination is still in use: do not bind() before connect(), or set IP_BIND_ADDRESS_NO_PORT"
+
+/* Per-destination budget: one alert per destination per this many seconds. */
+#define TCD_DEST_ALERT_INTERVAL (5 * HZ)
+
+struct tcd_hash_ri {
+	struct inet_timewait_death_row *dr;
+	struct sock *sk;
+	u16 bound_port;
+};
+
+size_t tcd_hash_connect_data_size(void)
+{
+	return sizeof(struct tcd_hash_ri);
+}
+
+static struct tcd_dest tcd_dests[TCD_MAX_DESTS];
+static DEFINE_SPINLOCK(tcd_dest_lock);
+
+bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
+{
+	unsigned long flags;
+	bool used;
+
+	if (idx >= TCD_MAX_DESTS)
+		return false;
+	spin_lock_irqsave(&tcd_dest_lock, flags);
+	*out = tcd_dests[idx];
+	used = out->count != 0;
+	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	return used;
+}
+
+void tcd_dests_clear_netns(u32 netns)
+{
+	unsigned long flags;
+	int i;
+
+	spin_lock_irqsave(&tcd_dest_lock, flags);
+	for (i = 0; i < TCD_MAX_DESTS; i++)
+		if (tcd_dests[i].netns == netns)
+			memset(&tcd_dests[i], 0, sizeof(tcd_dests[i]));
+	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+}
+
+/*
+ * Count an exhaustion against @dst and decide whether it may alert.
+ * The list keeps the busiest destinations: a new one replaces the entry
+ * with the fewest failures (oldest on ties).
+ */
+static bool tcd_dest_hit(u16 family, const struct tcd_endpoint *dst, u32 netns,
+			 u64 *count, unsigned int *suppressed)
+{
+	struct tcd_dest *d, *victim = &tcd_dests[0];
+	unsigned long flags;
+	bool alert;
+	int i;
+
+	spin_lock_irqsave(&tcd_dest_lock, flags);
+	for (i = 0; i < TCD_MAX_DESTS; i++) {
+		d = &tcd_dests[i];
+		if (d->count && d->family == family && d->netns == netns &&
+		    d->ep.port == dst->port && !memcmp(&d->ep.addr, &dst->addr, sizeof(d->ep.addr)))
+			goto found;
+		if (!d->count ||
+		    (victim->count && (d->count < victim->count ||
+				       (d->count == victim->count && d->last_ns < victim->last_ns))))
+			victim = d;
+	}
+	d = victim;
+	memset(d, 0, sizeof(*d));
+	d->family = family;
+	d->ep = *dst;
+	d->netns = netns;
+found:
+	d->count++;
+	d->last_ns = ktime_get_ns();
+	alert = !d->last_alert || time_after(jiffies, d->last_alert + TCD_DEST_ALERT_INTERVAL);
+	if (alert) {
+		d->last_alert = jiffies ? jiffies : 1;
+		*suppressed = d->suppressed;
+		d->suppressed = 0;
+	} else {
+		d->suppressed++;
+	}
+	*count = d->count;
+	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	return alert;
+}
+
+int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct tcd_hash_ri *d = (void *)ri->data;
+
+	tcd_hit(TCD_P_HASH_CONNECT);
+	d->dr = (struct inet_timewait_death_row *)tcd_arg(regs, 0);
+	d->sk = (struct sock *)tcd_arg(regs, 1);
+	if (d->sk->sk_protocol != IPPROTO_TCP)
+		return 1;
+	d->bound_port = inet_sk(d->sk)->inet_num;
+	return 0;
+}
+
+/*
+ * TCP state of the connection holding our 4-tuple, or -1. The lookup takes
+ * a reference (full or timewait socket) that we drop before returning.
+ */
+static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *src,
+			    const struct tcd_endpoint *dst)
+{
+	struct inet_hashinfo *hinfo = tcd_death_row_hashinfo(d->dr);
+	struct net *net = sock_net(d->sk);
+	int dif = d->sk->sk_bound_dev_if;
+	struct sock *holder = NULL;
+	int state = -1;
+
+	if (!hinfo)
+		return -1;
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (d->sk->sk_family == AF_INET6)
+		holder = __inet6_lookup_established(net, hinfo, &dst->addr.v6, htons(dst->port),
+						    &src->addr.v6, d->bound_port, dif, 0);
+	else
+#endif
+		holder = __inet_lookup_established(net, hinfo, dst->addr.v4, htons(dst->port),
+						   src->addr.v4, d->bound_port, dif, 0);
+	if (holder) {
+		state = holder->sk_state == TCP_TIME_WAIT ?
+			inet_twsk(holder)->tw_substate : holder->sk_state;
+		sock_gen_put(holder);
+	}
+	rcu_read_unlock();
+	return state;
+}
+
+int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct tcd_hash_ri *d = (void *)ri->data;
+	int ret = (int)regs_return_value(regs);
+	struct tcd_endpoint src, dst;
+	struct tcd_thread me;
+	struct tcd_line line;
+	unsigned int supp = 0, gsupp = 0;
+	u16 family;
+	u64 count;
+	bool alert;
+
+	if (ret != -EADDRNOTAVAIL)
+		return 0;
+	family = d->sk->sk_family;
+	tcd_endpoints_from_sk(d->sk, &src, &dst);
+	src.port = d->bound_port;
+	tcd_thread_current(&me);
+	alert = tcd_dest_hit(family, &dst, sock_net(d->sk)->ns.inum, &count, &supp);
+
+	if (d->bound_port) {
+		int state = tcd_holder_state(d, &src, &dst);
+
+		tcd_count(TCD_C_EADDR_BOUND);
+		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
+		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
+			     d->bound_port, d->sk->sk_reuse,
+			     state < 0 ? "none-found" : tcd_state_name(state));
+		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_BOUND);
+	} else {
+		int low, high;
+		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
+
+		tcd_count(TCD_C_EADDR_EPHEMERAL);
+		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
+		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
+			     low, high, high - low + 1, own ? "socket" : "sysctl",
+			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
+		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EXHAUSTED);
+	}
+	if (alert && tcd_alert_allowed(TCD_A_EADDR, &gsupp)) {
+		if (supp + gsupp)
+			tcd_line_add(&line, " suppressed=%u", supp + gsupp);
+		tcd_alert_emit(line.buf);
+	} else if (!alert) {
+		tcd_count(TCD_C_ALERTS_SUPPRESSED);
+	}
+	return 0;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Formatting helpers and the rate-limited alert channel.
+ *
+ * Alerts are single printk lines "tcpconndiag: <event> key=value ...", so a
+ * log reader can grep them; each kind has its own budget so a storm of one
+ * failure cannot hide another.
+ */
+#include <linux/errno.h>
+#include <linux/jiffies.h>
+#include <linux/wait.h>
+#include <linux/string.h>
+#include <linux/moduleparam.h>
+#include <net/inet_sock.h>
+#include <net/tcp_states.h>
+#include <net/ipv6.h>
+#include "tcd.h"
+
+static unsigned int alert_burst = 10;
+module_param(alert_burst, uint, 0644);
+MODULE_PARM_DESC(alert_burst, "Alerts of one kind printed per alert_interval (default 10)");
+
+static unsigned int alert_interval = 5;
+module_param(alert_interval, uint, 0644);
+MODULE_PARM_DESC(alert_interval, "Rate-limit window for alerts, in seconds (default 5)");
+
+/* Copy a task's identity; comm is sanitised so alerts stay key=value parsable. */
+static void tcd_thread_of(struct tcd_thread *t, struct task_struct *task)
+{
+	int i;
+
+	t->pid = task->pid;
+	t->tgid = task->tgid;
+	memcpy(t->comm, task->comm, TASK_COMM_LEN);
+	t->comm[TASK_COMM_LEN - 1] = '\0';
+	for (i = 0; t->comm[i]; i++)
+		if (t->comm[i] <= ' ' || t->comm[i] > '~' || t->comm[i] == '"' ||
+		    t->comm[i] == '=')
+			t->comm[i] = '?';
+}
+
+void tcd_thread_current(struct tcd_thread *t)
+{
+	tcd_thread_of(t, current);
+}
+
+void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
+			   struct tcd_endpoint *dst)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		src->addr.v6 = sk->sk_v6_rcv_saddr;
+		dst->addr.v6 = sk->sk_v6_daddr;
+	} else
+#endif
+	{
+		src->addr.v4 = inet->inet_saddr;
+		dst->addr.v4 = inet->inet_daddr;
+	}
+	src->port = ntohs(inet->inet_sport);
+	dst->port = ntohs(inet->inet_dport);
+}
+
+/* IPv4 as a.b.c.d:port, IPv6 as [addr]:port. */
+int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep)
+{
+	if (family == AF_INET6)
+		return scnprintf(buf, len, "[%pI6c]:%u", &ep->addr.v6, ep->port);
+	return scnprintf(buf, len, "%pI4:%u", &ep->addr.v4, ep->port);
+}
+
+const char *tcd_errname(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case EINTR: return "EINTR";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case EPIPE: return "EPIPE";
+	case ENOBUFS: return "ENOBUFS";
+	case EISCONN: return "EISCONN";
+	case ENOTCONN: return "ENOTCONN";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case ENETDOWN: return "ENETDOWN";
+	case ENETUNREACH: return "ENETUNREACH";
+	case ECONNABORTED: return "ECONNABORTED";
+	case ECONNRESET: return "ECONNRESET";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EHOSTDOWN: return "EHOSTDOWN";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case EALREADY: return "EALREADY";
+	case EINPROGRESS: return "EINPROGRESS";
+	case ERESTARTSYS: return "ERESTARTSYS";
+	default: return "E?";
+	}
+}
+
+const char *tcd_state_name(int state)
+{
+	static const char *const names[] = {
+		[TCP_ESTABLISHED] = "ESTABLISHED",
+		[TCP_SYN_SENT] = "SYN_SENT",
+		[TCP_SYN_RECV] = "SYN_RECV",
+		[TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_FIN_WAIT2] = "FIN_WAIT2",
+		[TCP_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CLOSE] = "CLOSE",
+		[TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_LAST_ACK] = "LAST_ACK",
+		[TCP_LISTEN] = "LISTEN",
+		[TCP_CLOSING] = "CLOSING",
+		[TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+	};
+
+	if (state >= 0 && state < ARRAY_SIZE(names) && names[state])
+		return names[state];
+	return "UNKNOWN";
+}
+
+/*
+ * Threads sleeping on @sk's wait queue in inet_wait_for_connect() or
+ * sk_stream_wait_connect(): both wait with woken_wake_function, whose
+ * private field is the sleeping task. A task stays valid while its entry is
+ * queued, and entries leave only under the queue lock we hold. Trylock: we
+ * may be called from softirq context and must never spin on that lock.
+ */
+int tcd_collect_sleepers(struct sock *sk, struct tcd_thread *out, int max)
+{
+	struct wait_queue_entry *wq_entry;
+	struct socket_wq *wq;
+	unsigned long flags;
+	int n = 0;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (!wq || !spin_trylock_irqsave(&wq->wait.lock, flags))
+		goto out;
+	list_for_each_entry(wq_entry, &wq->wait.head, entry) {
+		struct task_struct *t = wq_entry->private;
+
+		if (wq_entry->func != woken_wake_function || !t)
+			continue;
+		tcd_thread_of(&out[n], t);
+		if (++n == max)
+			break;
+	}
+	spin_unlock_irqrestore(&wq->wait.lock, flags);
+out:
+	rcu_read_unlock();
+	return n;
+}
+
+/* Per-kind fixed-window limiter: alert_burst lines per alert_interval. */
+struct tcd_limit {
+	unsigned long window_start;
+	unsigned int printed;
+	unsigned int suppressed;
+};
+
+static struct tcd_limit tcd_limits[TCD_A_NR];
+static DEFINE_SPINLOCK(tcd_limit_lock);
+
+/*
+ * Returns whether an alert of @kind may be printed now; when it may, and
+ * earlier ones were dropped, *suppressed says how many so the line can
+ * carry "suppressed=N" and nothing is silently lost.
+ */
+bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed)
+{
+	struct tcd_limit *l = &tcd_limits[kind];
+	unsigned long flags, now = jiffies;
+	bool ok;
+
+	spin_lock_irqsave(&tcd_limit_lock, flags);
+	if (!l->window_start ||
+	    time_after(now, l->window_start + READ_ONCE(alert_interval) * HZ)) {
+		l->window_start = now;
+		l->printed = 0;
+	}
+	ok = l->printed < READ_ONCE(alert_burst);
+	if (ok) {
+		l->printed++;
+		*suppressed = l->suppressed;
+		l->suppressed = 0;
+	} else {
+		l->suppressed++;
+	}
+	spin_unlock_irqrestore(&tcd_limit_lock, flags);
+	tcd_count(ok ? TCD_C_ALERTS : TCD_C_ALERTS_SUPPRESSED);
+	return ok;
+}
+
+void tcd_alert_emit(const char *line)
+{
+	pr_warn("%s\n", line);
+}
+
+void tcd_reset_alert_limits(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tcd_limit_lock, flags);
+	memset(tcd_limits, 0, sizeof(tcd_limits));
+	spin_unlock_irqrestore(&tcd_limit_lock, flags);
+}
+
+void tcd_line_add(struct tcd_line *l, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	l->len += vscnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, args);
+	va_end(args);
+}
+
+void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_thread *t)
+{
+	tcd_line_add(l, " %spid=%d %stgid=%d %scomm=%s", prefix, t->pid, prefix, t->tgid,
+		     prefix, t->comm[0] ? t->comm : "?");
+}
+
+/* The keys every alert carries: event pid tgid comm src dst err. */
+void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thread *t,
+		    u16 family, const struct tcd_endpoint *src,
+		    const struct tcd_endpoint *dst, int err)
+{
+	char s[64], d[64];
+
+	tcd_fmt_ep(s, sizeof(s), family, src);
+	tcd_fmt_ep(d, sizeof(d), family, dst);
+	l->len = 0;
+	l->buf[0] = '\0';
+	tcd_line_add(l, "%s", event);
+	tcd_line_thread(l, "", t);
+	tcd_line_add(l, " src=%s dst=%s err=%s", s, d, tcd_errname(err));
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bounded per-socket table: every entry is preallocated at load, lookups
+ * hash the socket address into a power-of-two bucket array (O(1)), and a
+ * full table evicts its least recently updated entry.
+ */
+#include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/ktime.h>
+#include "tcd.h"
+
+DEFINE_SPINLOCK(tcd_lock);
+u64 tcd_evictions;
+unsigned int tcd_used;
+
+static struct tcd_entry *tcd_entries;
+static struct hlist_head *tcd_buckets;
+static unsigned int tcd_hash_bits;
+static unsigned int tcd_nr_entries;
+static LIST_HEAD(tcd_free);
+static LIST_HEAD(tcd_lru);	/* head: least recently updated */
+
+int tcd_table_init(unsigned int capacity)
+{
+	unsigned int i, nbuckets = roundup_pow_of_two(capacity);
+
+	tcd_entries = vzalloc(array_size(capacity, sizeof(*tcd_entries)));
+	tcd_buckets = vzalloc(array_size(nbuckets, sizeof(*tcd_buckets)));
+	if (!tcd_entries || !tcd_buckets) {
+		tcd_table_exit();
+		return -ENOMEM;
+	}
+	tcd_hash_bits = ilog2(nbuckets);
+	tcd_nr_entries = capacity;
+	for (i = 0; i < nbuckets; i++)
+		INIT_HLIST_HEAD(&tcd_buckets[i]);
+	for (i = 0; i < capacity; i++)
+		list_add_tail(&tcd_entries[i].lru, &tcd_free);
+	return 0;
+}
+
+void tcd_table_exit(void)
+{
+	vfree(tcd_entries);
+	vfree(tcd_buckets);
+	tcd_entries = NULL;
+	tcd_buckets = NULL;
+	INIT_LIST_HEAD(&tcd_free);
+	INIT_LIST_HEAD(&tcd_lru);
+	tcd_used = 0;
+}
+
+static struct hlist_head *tcd_bucket(const void *key)
+{
+	return &tcd_buckets[hash_ptr(key, tcd_hash_bits)];
+}
+
+/*
+ * Lock-free pre-check for hot paths: false means "certainly not tracked".
+ * A stale true only costs one locked lookup.
+ */
+bool tcd_table_maybe_has(const struct sock *sk)
+{
+	if (!READ_ONCE(tcd_used))
+		return false;
+	return READ_ONCE(tcd_bucket(sk)->first) != NULL;
+}
+
+struct tcd_entry *tcd_lookup(const struct sock *sk)
+{
+	struct tcd_entry *e;
+
+	lockdep_assert_held(&tcd_lock);
+	hlist_for_each_entry(e, tcd_bucket(sk), hnode)
+		if (e->key == sk)
+			return e;
+	return NULL;
+}
+
+void tcd_remove_entry(struct tcd_entry *e)
+{
+	lockdep_assert_held(&tcd_lock);
+	hlist_del(&e->hnode);
+	list_move(&e->lru, &tcd_free);
+	e->key = NULL;
+	tcd_used--;
+}
+
+/* The caller is inside a probed call on @sk, so @sk is alive here. */
+struct tcd_entry *tcd_get_or_create(struct sock *sk)
+{
+	struct tcd_entry *e = tcd_lookup(sk);
+	u64 now = ktime_get_ns();
+
+	if (e) {
+		e->updated_ns = now;
+		list_move_tail(&e->lru, &tcd_lru);
+		return e;
+	}
+	if (list_empty(&tcd_free)) {
+		/* Full: recycle the least recently updated socket's row. */
+		e = list_first_entry(&tcd_lru, struct tcd_entry, lru);
+		tcd_remove_entry(e);
+		tcd_evictions++;
+	}
+	e = list_first_entry(&tcd_free, struct tcd_entry, lru);
+	list_del(&e->lru);
+	memset(e, 0, sizeof(*e));
+	e->key = sk;
+	e->netns = sock_net(sk)->ns.inum;
+	e->family = sk->sk_family;
+	e->state = READ_ONCE(sk->sk_state);
+	e->created_ns = now;
+	e->updated_ns = now;
+	tcd_endpoints_from_sk(sk, &e->src, &e->dst);
+	hlist_add_head(&e->hnode, tcd_bucket(sk));
+	list_add_tail(&e->lru, &tcd_lru);
+	tcd_used++;
+	return e;
+}
+
+/*
+ * Copy slot @idx out under the lock so /proc formatting never holds it:
+ * a dump stalls the probes for one entry copy at a time, not the whole file.
+ */
+bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out)
+{
+	unsigned long flags;
+	bool used = false;
+
+	if (idx >= tcd_nr_entries)
+		return false;
+	spin_lock_irqsave(&tcd_lock, flags);
+	if (tcd_entries[idx].key) {
+		*out = tcd_entries[idx];
+		used = true;
+	}
+	spin_unlock_irqrestore(&tcd_lock, flags);
+	return used;
+}
+
+void tcd_table_clear_netns(u32 netns)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < tcd_nr_entries; i++) {
+		spin_lock_irqsave(&tcd_lock, flags);
+		if (tcd_entries[i].key && tcd_entries[i].netns == netns)
+			tcd_remove_entry(&tcd_entries[i]);
+		spin_unlock_irqrestore(&tcd_lock, flags);
+	}
+}

@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: GPL-2.0
+# KTAP helpers shared by /init and every test script (busybox ash, no bashisms).
+# Tests run as separate processes, so the test counter lives in files under
+# $TCD_STATE rather than in shell variables.
+
+TCD_STATE=${TCD_STATE:-/tmp/tcd}
+TCD_MODULE=${TCD_MODULE:-/tcpconndiag.ko}
+
+# Serialise counter updates: a test may report from background jobs. Busybox
+# here has no flock, so use an atomic mkdir; break a lock left by a killed
+# holder after ~2 s instead of deadlocking the whole run.
+_tcd_lock() {
+	_i=0
+	until mkdir "$TCD_STATE/lock.d" 2>/dev/null; do
+		_i=$((_i + 1))
+		if [ "$_i" -ge 2000 ]; then
+			rm -rf "$TCD_STATE/lock.d"
+			_i=0
+		fi
+		usleep 1000
+	done
+}
+
+_tcd_unlock() {
+	rmdir "$TCD_STATE/lock.d" 2>/dev/null
+}
+
+_tcd_inc() {
+	_v=$(cat "$TCD_STATE/$1" 2>/dev/null || echo 0)
+	_v=$((_v + 1))
+	echo "$_v" >"$TCD_STATE/$1"
+}
+
+# _tcd_emit pass|fail|skip "ok"|"not ok" desc [directive]
+_tcd_emit() {
+	_d=$3
+	# '#' would start a KTAP directive inside the description.
+	case $_d in *'#'*) _d=$(printf '%s' "$_d" | tr '#' '_') ;; esac
+	[ -n "${TCD_TEST:-}" ] && _d="$TCD_TEST: $_d"
+	_tcd_lock
+	_tcd_inc count
+	case $1 in
+	fail) _tcd_inc fail ;;
+	skip) _tcd_inc pass; _tcd_inc skip ;;
+	*) _tcd_inc pass ;;
+	esac
+	printf '%s %d %s%s\n' "$2" "$(cat "$TCD_STATE/count")" "$_d" "${4:+ # $4}"
+	_tcd_unlock
+}
+
+# Reset counters; called once by /init.
+tcd_counters_init() {
+	mkdir -p "$TCD_STATE"
+	for _f in count pass fail skip; do echo 0 >"$TCD_STATE/$_f"; done
+	rm -rf "$TCD_STATE/lock.d"
+}
+
+tcd_counter() {
+	cat "$TCD_STATE/$1" 2>/dev/null || echo 0
+}
+
+# diag "text": every line of text as a KTAP diagnostic.
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+tap_ok() {
+	_tcd_emit pass "ok" "$1"
+}
+
+# tap_fail "desc" ["reason"...]: each reason (may be multi-line) becomes '# ' lines.
+tap_fail() {
+	_desc=$1
+	shift
+	_tcd_emit fail "not ok" "$_desc"
+	for _r in "$@"; do
+		diag "$_r"
+	done
+	return 0
+}
+
+tap_skip() {
+	_tcd_emit skip "ok" "$1" "SKIP ${2:-}"
+}
+
+# tap_check "desc" cmd [args...]: ok if cmd exits 0, else not ok with its
+# status and the tail of its output. Returns cmd's status.
+tap_check() {
+	_desc=$1
+	shift
+	_out=$("$@" 2>&1)
+	_rc=$?
+	if [ "$_rc" -eq 0 ]; then
+		tap_ok "$_desc"
+	else
+		tap_fail "$_desc" "command failed (exit $_rc): $*" \
+			"$(printf '%s\n' "$_out" | sed 's/^# //' | tail -n 15)"
+	fi
+	return "$_rc"
+}
+
+# kver: major.minor of the running kernel, e.g. 6.1
+kver() {
+	uname -r | sed 's/^\([0-9]*\.[0-9]*\).*/\1/'
+}
+
+# kver_ge 6.1: true if the running kernel is at least that version.
+kver_ge() {
+	_have=$(kver)
+	[ "${_have%%.*}" -gt "${1%%.*}" ] ||
+		{ [ "${_have%%.*}" -eq "${1%%.*}" ] && [ "${_have#*.}" -ge "${1#*.}" ]; }
+}
+
+# dmesg_mark [name] / dmesg_since_mark [name]: kernel log lines logged after
+# the mark. The mark goes in at KERN_INFO so it stays off the console.
+dmesg_mark() {
+	_m="tcd-mark-${1:-default}-$$-$(cat /proc/sys/kernel/random/uuid)"
+	echo "$_m" >"$TCD_STATE/mark.${1:-default}"
+	echo "<6>$_m" >/dev/kmsg
+}
+
+dmesg_since_mark() {
+	_m=$(cat "$TCD_STATE/mark.${1:-default}" 2>/dev/null)
+	if [ -z "$_m" ] || ! dmesg | grep -q -F "$_m"; then
+		echo "dmesg_since_mark: mark '${1:-default}' not found, full log follows" >&2
+		dmesg
+		return 1
+	fi
+	dmesg | sed -n "/$_m/,\$p" | sed 1d
+}
+
+have_module() {
+	[ -f "$TCD_MODULE" ]
+}
+
+module_loaded() {
+	grep -q "^${1:-tcpconndiag} " /proc/modules
+}
+
+# load_module [param=value...]: insmod the module under test; on failure print
+# why (insmod output and the kernel log it caused) and return non-zero.
+load_module() {
+	if ! have_module; then
+		diag "load_module: $TCD_MODULE is not in the initramfs (module not built?)"
+		return 1
+	fi
+	dmesg_mark load_module
+	if ! _out=$(insmod "$TCD_MODULE" "$@" 2>&1); then
+		diag "load_module: insmod $TCD_MODULE $* failed: $_out"
+		diag "kernel log since insmod:"
+		dmesg_since_mark load_module 2>&1 | tail -n 20 | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+unload_module() {
+	module_loaded tcpconndiag || return 0
+	if ! _out=$(rmmod tcpconndiag 2>&1); then
+		diag "unload_module: rmmod failed: $_out"
+		grep '^tcpconndiag ' /proc/modules | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+# load_netmod dummy|veth: insmod the bundled copy and its dependencies
+# (listed by run-guest.sh in $dir/tcd-netmods, load order); idempotent.
+load_netmod() {
+	_dir=/lib/modules/$(uname -r)
+	module_loaded "$1" && return 0
+	# Built in: nothing to load.
+	[ -d "/sys/module/$1" ] && ! [ -f "/sys/module/$1/refcnt" ] && return 0
+	_list=$(sed -n "s/^$1: //p" "$_dir/tcd-netmods" 2>/dev/null)
+	if [ -z "$_list" ]; then
+		diag "load_netmod: $1 is not bundled in the initramfs"
+		return 1
+	fi
+	for _ko in $_list; do
+		_n=$(basename "$_ko" .ko)
+		module_loaded "$(echo "$_n" | tr - _)" && continue
+		if ! _out=$(insmod "$_dir/$_ko" 2>&1); then
+			diag "load_netmod: insmod $_ko failed: $_out"
+			dmesg | tail -n 10 | sed 's/^/#   /'
+			return 1
+		fi
+	done
+}

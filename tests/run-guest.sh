@@ -1,0 +1,248 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-guest.sh VER [TEST...]: boot kernel VER (5.10, 6.1, 6.12) from the cache in
+# QEMU with a busybox initramfs holding the guest tests, and check the result.
+#
+# Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 600),
+# TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
+# TCD_SELFTEST=fail,crash,hang (add harness self-tests from tests/selftest/),
+# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko).
+# Writes build/logs/VER.log (console) and build/logs/VER.result (counts).
+# Exit 0 only if every test passed, the guest reached its end marker and the
+# console shows no kernel warning/oops/panic.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 VER [TEST...]   (VER: 5.10, 6.1, 6.12)" >&2
+	exit 2
+}
+[ $# -ge 1 ] || usage
+VER=$1
+shift
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag
+KDIR=$CACHE/kernels/$VER
+BUILD=$ROOT/build
+LOGDIR=$BUILD/logs
+LOG=$LOGDIR/$VER.log
+RESULT=$LOGDIR/$VER.result
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+MODULE_KO=${MODULE_KO:-$ROOT/build/$VER/tcpconndiag.ko}
+# Kernel messages that mean the run is broken even if every test passed.
+BAD_RE='WARNING:|BUG:|Oops|Kernel panic|general protection|Call Trace|RIP:'
+
+mkdir -p "$LOGDIR"
+rm -f "$RESULT"
+
+die() {
+	echo "$VER: error: $*" >&2
+	exit 2
+}
+
+[ -f "$KDIR/vmlinuz" ] && [ -f "$KDIR/release" ] && [ -d "$KDIR/modules" ] ||
+	die "kernel not in $KDIR (run scripts/fetch-kernel.sh $VER)"
+RELEASE=$(cat "$KDIR/release")
+MODDIR=$KDIR/modules
+
+# ---- test list -------------------------------------------------------------
+declare -A TFILE=()
+for f in "$ROOT"/tests/guest/*.t; do
+	[ -e "$f" ] && TFILE[$(basename "$f" .t)]=$f
+done
+SELFTEST_NAMES=()
+if [ -n "${TCD_SELFTEST:-}" ]; then
+	for mode in ${TCD_SELFTEST//,/ }; do
+		[ "$mode" = 1 ] && mode=fail
+		[ -d "$ROOT/tests/selftest/$mode" ] || die "unknown TCD_SELFTEST mode '$mode'"
+		for f in "$ROOT/tests/selftest/$mode"/*.t; do
+			TFILE[$(basename "$f" .t)]=$f
+			SELFTEST_NAMES+=("$(basename "$f" .t)")
+		done
+	done
+fi
+
+TESTS=()
+if [ $# -gt 0 ]; then
+	for t in "$@"; do
+		t=$(basename "$t" .t)
+		[ -n "${TFILE[$t]:-}" ] || die "no test '$t' in tests/guest/"
+		TESTS+=("$t")
+	done
+	TESTS+=(${SELFTEST_NAMES[@]+"${SELFTEST_NAMES[@]}"})
+else
+	mapfile -t TESTS < <(printf '%s\n' "${!TFILE[@]}" | sort)
+fi
+[ ${#TESTS[@]} -gt 0 ] || die "no tests"
+
+# ---- static test programs (built once per host, shared by all kernels) --------
+PROGDIR=$BUILD/progs
+mkdir -p "$PROGDIR"
+for src in "$ROOT"/tests/progs/*.c; do
+	[ -e "$src" ] || continue
+	bin=$PROGDIR/$(basename "$src" .c)
+	stale=
+	[ "$src" -nt "$bin" ] && stale=1
+	for h in "$ROOT"/tests/progs/*.h; do
+		[ -e "$h" ] && [ "$h" -nt "$bin" ] && stale=1
+	done
+	if [ -n "$stale" ]; then
+		# Temp name + mv: a failed or concurrent build never leaves a bad binary.
+		gcc -static -O2 -Wall -Werror -pthread -o "$bin.tmp.$$" "$src" ||
+			die "compiling $src failed"
+		mv -f "$bin.tmp.$$" "$bin"
+	fi
+done
+
+# ---- initramfs -------------------------------------------------------------
+STAGE=$(mktemp -d "$BUILD/initramfs-$VER.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+INITRD=$BUILD/initramfs/$VER.cpio.gz
+mkdir -p "$BUILD/initramfs"
+
+(
+	cd "$STAGE"
+	mkdir -p bin sbin usr/bin usr/sbin proc sys dev tmp root etc tests progs \
+		"lib/modules/$RELEASE"
+	cp "$BUSYBOX" bin/busybox
+	"$BUSYBOX" --list-full | while read -r app; do
+		[ "$app" = bin/busybox ] || [ -e "$app" ] || ln -s /bin/busybox "$app"
+	done
+	# The kernel opens /dev/console before /init runs (needs root to mknod).
+	mknod -m 600 dev/console c 5 1 2>/dev/null || true
+	install -m 755 "$ROOT/tests/guest/init.sh" init
+	cp "$ROOT/tests/guest/lib.sh" tests/
+	for t in "${TESTS[@]}"; do cp "${TFILE[$t]}" "tests/$t.t"; done
+	for bin in "$PROGDIR"/*; do
+		[ -x "$bin" ] && case $bin in *.tmp.*) ;; *) cp "$bin" progs/ ;; esac
+	done
+	if [ -f "$MODULE_KO" ]; then
+		cp "$MODULE_KO" tcpconndiag.ko
+	fi
+) || die "staging the initramfs failed"
+[ -f "$STAGE/tcpconndiag.ko" ] ||
+	echo "$VER: note: ${MODULE_KO#"$ROOT"/} missing, module tests will skip/fail" >&2
+
+# Network modules plus their dependencies (read from each .ko's modinfo: the
+# cache has no modules.dep), decompressed for busybox insmod. tcd-netmods
+# gives load_netmod each module's load order, dependencies first.
+STAGE_MODS=$STAGE/lib/modules/$RELEASE
+add_ko() { # module name; appends to $order after its dependencies
+	local name=$1 src rel dep
+	case " $seen " in *" $name "*) return 0 ;; esac
+	seen+=" $name"
+	src=$(find "$MODDIR" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | sort | head -n 1)
+	[ -n "$src" ] || die "module $name not found in $MODDIR"
+	rel=${src#"$MODDIR"/}
+	rel=${rel%.ko*}.ko
+	mkdir -p "$(dirname "$STAGE_MODS/$rel")"
+	case $src in
+	*.ko) cp "$src" "$STAGE_MODS/$rel" ;;
+	*.xz) xz -dc "$src" >"$STAGE_MODS/$rel" ;;
+	*.zst) zstd -qdc "$src" >"$STAGE_MODS/$rel" ;;
+	*.gz) gzip -dc "$src" >"$STAGE_MODS/$rel" ;;
+	*) die "unknown module format: $src" ;;
+	esac
+	for dep in $(tr '\0' '\n' <"$STAGE_MODS/$rel" | sed -n 's/^depends=//p' | tr , ' '); do
+		add_ko "$dep"
+	done
+	order+=" $rel"
+}
+for m in dummy veth; do
+	seen=
+	order=
+	add_ko "$m"
+	echo "$m:$order" >>"$STAGE_MODS/tcd-netmods"
+done
+
+(cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$INITRD.tmp.$$"
+mv -f "$INITRD.tmp.$$" "$INITRD"
+
+# ---- boot ------------------------------------------------------------------
+tests_csv=$(IFS=,; echo "${TESTS[*]}")
+APPEND="console=ttyS0 panic=-1 panic_on_warn=1 quiet loglevel=4"
+APPEND+=" tcd_tests=$tests_csv tcd_timeout=$TEST_TIMEOUT ${TCD_APPEND:-}"
+
+# Live view: everything with VERBOSE=1, else result lines plus the diagnostics
+# around each failure (the '#' lines since the previous result, and after it).
+filter() {
+	if [ "${VERBOSE:-0}" = 1 ]; then
+		cat
+		return
+	fi
+	awk -v pfx="$VER: " '
+		function flush() { for (i = 0; i < nb; i++) print pfx buf[i]; nb = 0 }
+		/^(not )?ok [0-9]+ / {
+			after = 0
+			if ($1 == "not") { flush(); after = 1 }
+			nb = 0
+			print pfx $0
+			fflush()
+			next
+		}
+		/^# (---- |totals:)/ { nb = 0; after = 0; next }
+		/^#/ {
+			if (after) { print pfx $0; fflush() }
+			else if (nb < 40) buf[nb++] = $0
+			next
+		}
+	'
+}
+
+echo "$VER: booting $RELEASE with ${#TESTS[@]} test(s), timeout ${GUEST_TIMEOUT}s"
+start=$SECONDS
+set +e
+timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
+	-accel tcg -cpu max -m "${QEMU_MEM:-512}" -smp "${QEMU_SMP:-2}" \
+	-nographic -no-reboot -nic none \
+	-kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$APPEND" \
+	${QEMU_EXTRA:-} </dev/null 2>&1 |
+	sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tee "$LOG" | filter
+status=("${PIPESTATUS[@]}")
+set -e
+elapsed=$((SECONDS - start))
+
+# ---- verdict ---------------------------------------------------------------
+passed=0
+failed=0
+problems=()
+if end=$(grep -a -o 'TCD-END passed=[0-9]* failed=[0-9]*' "$LOG" | tail -n 1) && [ -n "$end" ]; then
+	# The guest's own counters: immune to console lines mangled by printk.
+	passed=$(sed 's/.*passed=\([0-9]*\).*/\1/' <<<"$end")
+	failed=$(sed 's/.*failed=\([0-9]*\)/\1/' <<<"$end")
+else
+	passed=$(grep -a -c -E '^ok [0-9]+ ' "$LOG" || true)
+	failed=$(grep -a -c -E '^not ok [0-9]+ ' "$LOG" || true)
+	if [ "${status[0]}" = 124 ] || [ "${status[0]}" = 137 ]; then
+		problems+=("guest timed out after ${GUEST_TIMEOUT}s (no end marker)")
+	else
+		problems+=("guest stopped without its end marker (crash or reboot; qemu exit ${status[0]})")
+	fi
+fi
+# Kernel lines only: the harness's own KTAP/diag lines may quote such words.
+bad=$(grep -a -E "$BAD_RE" "$LOG" | grep -a -v -E '^(#|ok |not ok )' || true)
+if [ -n "$bad" ]; then
+	problems+=("kernel reported problems on the console:")
+fi
+failed=$((failed + ${#problems[@]}))
+
+if [ ${#problems[@]} -gt 0 ]; then
+	for p in "${problems[@]}"; do echo "$VER: FAIL: $p"; done
+	[ -n "$bad" ] && sed "s/^/$VER:   /" <<<"$bad" | head -n 60
+	if [ -z "${end:-}" ] && [ "${VERBOSE:-0}" != 1 ]; then
+		echo "$VER: last console lines:"
+		tail -n 25 "$LOG" | sed "s/^/$VER:   /"
+	fi
+fi
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "$VER: FAIL: no tests ran"
+	failed=1
+fi
+
+echo "passed=$passed failed=$failed seconds=$elapsed" >"$RESULT"
+echo "$VER: $passed passed, $failed failed (${elapsed}s, log: ${LOG#"$ROOT"/})"
+[ "$failed" -eq 0 ]

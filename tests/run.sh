@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [VER...]: run the guest tests on each kernel (default: 5.10 6.1 6.12),
+# carrying on after failures. The last line is the total, "N passed, N failed".
+# A kernel whose run could not start or finish adds a failure. Env TESTS="a b"
+# restricts the tests; other env is passed to run-guest.sh (see there).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+LOGDIR=$(cd "$HERE/.." && pwd)/build/logs
+[ $# -gt 0 ] || set -- 5.10 6.1 6.12
+
+total_pass=0
+total_fail=0
+summary=()
+for ver in "$@"; do
+	rc=0
+	# shellcheck disable=SC2086 # TESTS is a word list
+	"$HERE/run-guest.sh" "$ver" ${TESTS:-} || rc=$?
+	res=$LOGDIR/$ver.result
+	# run-guest.sh deletes its result file first, so this one is fresh.
+	if [ -f "$res" ]; then
+		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res")
+		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res")
+		s=$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$res")
+		# A non-zero exit with no failure counted would hide a problem.
+		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+		summary+=("$ver: $p passed, $f failed (${s}s)")
+	else
+		p=0
+		f=1
+		summary+=("$ver: could not run (exit $rc)")
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+done
+
+echo "---- summary ----"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ $((total_pass + total_fail)) -gt 0 ]
