@@ -25,7 +25,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag
 KDIR=$CACHE/kernels/$VER
 BUILD=$ROOT/build
-LOGDIR=$BUILD/logs
+# TCD_OUT: a private output dir, so parallel runs do not share logs or initramfs.
+OUT=${TCD_OUT:-$BUILD}
+LOGDIR=$OUT/logs
 LOG=$LOGDIR/$VER.log
 RESULT=$LOGDIR/$VER.result
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
@@ -98,10 +100,10 @@ for src in "$ROOT"/tests/progs/*.c; do
 done
 
 # ---- initramfs -------------------------------------------------------------
-STAGE=$(mktemp -d "$BUILD/initramfs-$VER.XXXXXX")
+STAGE=$(mktemp -d "$OUT/initramfs-$VER.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
-INITRD=$BUILD/initramfs/$VER.cpio.gz
-mkdir -p "$BUILD/initramfs"
+INITRD=$OUT/initramfs/$VER.cpio.gz
+mkdir -p "$OUT/initramfs"
 
 (
 	cd "$STAGE"

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-LOGDIR=$(cd "$HERE/.." && pwd)/build/logs
+LOGDIR=${TCD_OUT:-$(cd "$HERE/.." && pwd)/build}/logs
 [ $# -gt 0 ] || set -- 5.10 6.1 6.12
 
 total_pass=0

@@ -74,7 +74,7 @@ tap_fail() {
 	shift
 	_tcd_emit fail "not ok" "$_desc"
 	for _r in "$@"; do
-		diag "$_r"
+		[ -n "$_r" ] && diag "$_r"
 	done
 	return 0
 }
