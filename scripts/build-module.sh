@@ -75,6 +75,11 @@ mkdir -p "$OUT"
 if [ "$VER" = 6.12 ]; then
 	ROOT="$(cat "$K/chroot")"
 	[ -f "$ROOT$KDIR/Makefile" ] || die "$KDIR missing in chroot $ROOT; run: scripts/fetch-kernel.sh --refresh 6.12"
+	# Chroots made before sparse was part of the toolchain get it added.
+	if printf '%s\n' "${MAKE_ARGS[@]}" | grep -qE '^C=[12]$' &&
+		! chroot "$ROOT" sh -c 'command -v sparse' >/dev/null 2>&1; then
+		"$HERE/trixie-chroot.sh" "$ROOT"
+	fi
 	# One build at a time in the shared chroot directory.
 	exec 9>"$ROOT/build/.lock"
 	flock 9
@@ -82,14 +87,14 @@ if [ "$VER" = 6.12 ]; then
 	copy_src "$ROOT$M"
 	log "$VER ($REL): make -C $KDIR M=$M (in chroot $ROOT)"
 	chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-		make $JOBS -C "$KDIR" M="$M" KCFLAGS=-Werror "${MAKE_ARGS[@]}" modules ||
+		make "$JOBS" -C "$KDIR" M="$M" KCFLAGS=-Werror "${MAKE_ARGS[@]}" modules ||
 		die "build for $VER failed"
 	BUILT="$ROOT$M"
 else
 	M="$OUT/src"
 	copy_src "$M"
 	log "$VER ($REL): make -C $KDIR M=$M CC=gcc"
-	make $JOBS -C "$KDIR" M="$M" CC=gcc KCFLAGS=-Werror "${MAKE_ARGS[@]}" modules ||
+	make "$JOBS" -C "$KDIR" M="$M" CC=gcc KCFLAGS=-Werror "${MAKE_ARGS[@]}" modules ||
 		die "build for $VER failed"
 	BUILT="$M"
 fi

@@ -4,14 +4,18 @@
 # trixie-chroot.sh [DIR]
 #
 # Create a Debian trixie chroot (default $CACHE/trixie-root) with gcc-14, make,
-# libc6-dev, libelf-dev and dwarves (pahole): the toolchain the 6.12 headers
-# need. Idempotent: a stamp file inside DIR marks it ready. Needs root.
+# libc6-dev, libelf-dev, dwarves (pahole) and sparse: the toolchain the 6.12
+# headers need. Idempotent: a stamp inside DIR marks a finished debootstrap;
+# tools missing from a stamped chroot are installed into it (no rebuild, so
+# headers extracted there survive). Needs root.
 # The mirror is the one of the host's apt sources (never hard-coded).
 set -euo pipefail
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
 DIR="${1:-$CACHE/trixie-root}"
 STAMP="$DIR/.tcpconndiag-ready"
+# Tools installed with apt inside the chroot: command:package.
+TOOLS="pahole:dwarves sparse:sparse"
 
 log() { printf 'trixie-chroot: %s\n' "$*" >&2; }
 die() { printf 'trixie-chroot: error: %s\n' "$*" >&2; exit 1; }
@@ -30,14 +34,24 @@ umount_all() {
 	done
 }
 
-chroot_ok() {
-	chroot "$DIR" gcc-14 --version >/dev/null 2>&1 &&
-		chroot "$DIR" gcc --version >/dev/null 2>&1 &&
-		chroot "$DIR" make --version >/dev/null 2>&1 &&
-		chroot "$DIR" pahole --version >/dev/null 2>&1
+base_ok() {
+	[ -f "$STAMP" ] && chroot "$DIR" gcc-14 --version >/dev/null 2>&1 &&
+		chroot "$DIR" make --version >/dev/null 2>&1
 }
 
-if [ -f "$STAMP" ] && chroot_ok; then
+# Print the packages of TOOLS whose command the chroot lacks.
+missing_pkgs() {
+	local t
+	for t in $TOOLS; do
+		chroot "$DIR" sh -c "command -v ${t%%:*}" >/dev/null 2>&1 || echo "${t#*:}"
+	done
+}
+
+chroot_ok() {
+	base_ok && chroot "$DIR" gcc --version >/dev/null 2>&1 && [ -z "$(missing_pkgs)" ]
+}
+
+if [ "$(id -u)" -eq 0 ] && chroot_ok; then
 	exit 0
 fi
 
@@ -88,34 +102,43 @@ exec 9>"$DIR.lock"
 flock 9
 trap umount_all EXIT
 
-if [ -f "$STAMP" ] && chroot_ok; then
+if chroot_ok; then
 	exit 0
 fi
 
-# A leftover without stamp is a failed attempt: start over (never rm through a mount).
-umount_all
-[ -z "$(mounts_below)" ] || die "mounts remain below $DIR; refusing to remove it"
-if [ -e "$DIR" ]; then
-	log "removing incomplete $DIR"
-	rm -rf --one-file-system "$DIR"
+if ! base_ok; then
+	# A leftover without stamp is a failed attempt: start over (never rm through a mount).
+	umount_all
+	[ -z "$(mounts_below)" ] || die "mounts remain below $DIR; refusing to remove it"
+	if [ -e "$DIR" ]; then
+		log "removing incomplete $DIR"
+		rm -rf --one-file-system "$DIR"
+	fi
+	log "debootstrap trixie into $DIR from $MIRROR"
+	debootstrap --variant=minbase --include=gcc-14,make,libc6-dev,libelf-dev \
+		trixie "$DIR" "$MIRROR" >"$DIR.debootstrap.log" 2>&1 ||
+		{ tail -n 30 "$DIR.debootstrap.log" >&2; [ -f "$DIR/debootstrap/debootstrap.log" ] &&
+			tail -n 30 "$DIR/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
+	printf '#!/bin/sh\nexit 101\n' >"$DIR/usr/sbin/policy-rc.d"
+	chmod 755 "$DIR/usr/sbin/policy-rc.d"
+	date -u +%FT%TZ >"$STAMP"
 fi
 
-log "debootstrap trixie into $DIR from $MIRROR"
-debootstrap --variant=minbase --include=gcc-14,make,libc6-dev,libelf-dev \
-	trixie "$DIR" "$MIRROR" >"$DIR.debootstrap.log" 2>&1 ||
-	{ tail -n 30 "$DIR.debootstrap.log" >&2; [ -f "$DIR/debootstrap/debootstrap.log" ] &&
-		tail -n 30 "$DIR/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
-
-# apt inside the chroot: DNS, /proc, no daemons.
-cp -L /etc/resolv.conf "$DIR/etc/resolv.conf" 2>/dev/null || true
-printf '#!/bin/sh\nexit 101\n' >"$DIR/usr/sbin/policy-rc.d"
-chmod 755 "$DIR/usr/sbin/policy-rc.d"
-mount -t proc proc "$DIR/proc"
-chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y -q --no-install-recommends dwarves >"$DIR.apt.log" 2>&1 ||
-	{ tail -n 30 "$DIR.apt.log" >&2; die "apt-get install dwarves failed in chroot"; }
-chroot "$DIR" apt-get clean
-umount_all
+mapfile -t pkgs < <(missing_pkgs)
+if [ ${#pkgs[@]} -gt 0 ]; then
+	# apt inside the chroot: DNS, /proc, fresh lists; unmounted again right after.
+	log "installing ${pkgs[*]} in $DIR"
+	cp -L /etc/resolv.conf "$DIR/etc/resolv.conf" 2>/dev/null || true
+	mount -t proc proc "$DIR/proc"
+	in_chroot() {
+		chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			DEBIAN_FRONTEND=noninteractive "$@"
+	}
+	{ in_chroot apt-get update -q && in_chroot apt-get install -y -q --no-install-recommends "${pkgs[@]}" &&
+		in_chroot apt-get clean; } >"$DIR.apt.log" 2>&1 ||
+		{ tail -n 30 "$DIR.apt.log" >&2; die "apt-get install ${pkgs[*]} failed in chroot"; }
+	umount_all
+fi
 
 # Kbuild and scripts may call plain gcc/cc: point them at gcc-14.
 for c in gcc cc; do
@@ -125,4 +148,3 @@ mkdir -p "$DIR/build"
 
 chroot_ok || die "toolchain check failed in $DIR"
 log "ready: $(chroot "$DIR" gcc-14 --version | head -n1); pahole $(chroot "$DIR" pahole --version)"
-date -u +%FT%TZ >"$STAMP"

@@ -70,6 +70,10 @@ fi
 TESTS=()
 if [ $# -gt 0 ]; then
 	for t in "$@"; do
+		# A path to a .t outside tests/guest/ (e.g. the demo) is taken as is.
+		if [[ $t == */* ]] && [ -f "$t" ]; then
+			TFILE[$(basename "$t" .t)]=$(realpath "$t")
+		fi
 		t=$(basename "$t" .t)
 		[ -n "${TFILE[$t]:-}" ] || die "no test '$t' in tests/guest/"
 		TESTS+=("$t")
