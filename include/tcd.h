@@ -19,7 +19,9 @@
 #include <linux/percpu.h>
 #include <net/sock.h>
 
-#define TCD_VERSION "0.2.0"
+#ifndef TCD_VERSION
+#error "TCD_VERSION comes from dkms.conf via Kbuild"
+#endif
 #define TCD_NAME "tcpconndiag"
 
 #define TCD_MAX_WAITERS 4
