@@ -29,6 +29,13 @@ for arg in $(cat /proc/cmdline); do
 	case $arg in
 	tcd_tests=*) tests=$(echo "${arg#tcd_tests=}" | tr ',' ' ') ;;
 	tcd_timeout=*) timeout=${arg#tcd_timeout=} ;;
+	# tcd_env=NAME=VALUE,...: settings for the tests (e.g. benchmark length).
+	tcd_env=*)
+		for kv in $(echo "${arg#tcd_env=}" | tr ',' ' '); do
+			case ${kv%%=*} in *[!A-Z0-9_]*) continue ;; esac
+			export "$kv"
+		done
+		;;
 	esac
 done
 if [ -z "$tests" ]; then

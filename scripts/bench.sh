@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [VER...]: boot each kernel once and run tests/bench/bench.t (no
+# module / tcpconndiag / tracefs kretprobe peer, alternating), printing the
+# "bench:" lines. Env: TCD_BENCH_ROUNDS (5), TCD_BENCH_SECONDS (3).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -gt 0 ] || set -- 6.1
+mkdir -p "$ROOT/build"
+for v in "$@"; do
+	"$ROOT/scripts/build-module.sh" "$v" >"$ROOT/build/bench-build-$v.log" 2>&1 ||
+		{ cat "$ROOT/build/bench-build-$v.log"; exit 1; }
+	rc=0
+	VERBOSE=1 GUEST_TIMEOUT=1800 TEST_TIMEOUT=1700 \
+		TCD_APPEND="tcd_env=TCD_BENCH_ROUNDS=${TCD_BENCH_ROUNDS:-5},TCD_BENCH_SECONDS=${TCD_BENCH_SECONDS:-3}" \
+		"$ROOT/tests/run-guest.sh" "$v" "$ROOT/tests/bench/bench.t" >"$ROOT/build/bench-$v.log" 2>&1 || rc=$?
+	grep -a '^bench: ' "$ROOT/build/bench-$v.log" || true
+	[ "$rc" -eq 0 ] || { echo "bench $v: guest run failed (exit $rc), see build/bench-$v.log" >&2; exit 1; }
+done
