@@ -24,7 +24,8 @@
 #endif
 #define TCD_NAME "tcpconndiag"
 
-#define TCD_MAX_WAITERS 4
+/* Threads remembered per socket; more are counted, not named. */
+#define TCD_MAX_WAITERS 2
 #define TCD_ALERT_LEN 512
 
 union tcd_addr {
@@ -208,6 +209,7 @@ struct tcd_probe_stat {
 int tcd_probe_count(void);
 void tcd_probe_stat(int idx, struct tcd_probe_stat *st);
 void tcd_reset_probe_hits(void);
+size_t tcd_probe_instance_bytes(void);
 
 /* Probe handlers, one file per diagnosis. */
 int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);

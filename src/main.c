@@ -136,6 +136,18 @@ void tcd_probe_stat(int idx, struct tcd_probe_stat *st)
 	st->registered = tcd_destruct_registered;
 }
 
+/* Preallocated kretprobe instances (before slab rounding). */
+size_t tcd_probe_instance_bytes(void)
+{
+	size_t sum = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcd_kretprobes); i++)
+		sum += (size_t)tcd_kretprobes[i].rp.maxactive *
+		       (sizeof(struct kretprobe_instance) + tcd_kretprobes[i].rp.data_size);
+	return sum;
+}
+
 void tcd_reset_probe_hits(void)
 {
 	int cpu;

@@ -46,10 +46,10 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 		   "immune (this kernel never leaves a socket in SS_DISCONNECTING after EBUSY)");
 	seq_printf(m, "params: capacity=%u maxactive=%u maxactive_short=%u\n",
 		   tcd_capacity, tcd_maxactive, tcd_maxactive_short);
-	seq_printf(m, "memory: table_bytes=%zu entry_bytes=%zu\n",
+	seq_printf(m, "memory: table_bytes=%zu entry_bytes=%zu probe_instance_bytes=%zu\n",
 		   tcd_capacity * sizeof(struct tcd_entry) +
 		   roundup_pow_of_two(tcd_capacity) * sizeof(struct hlist_head),
-		   sizeof(struct tcd_entry));
+		   sizeof(struct tcd_entry), tcd_probe_instance_bytes());
 	for (i = 0; i < tcd_probe_count(); i++) {
 		tcd_probe_stat(i, &st);
 		seq_printf(m, "probe: %s hits=%lu nmissed=%d maxactive=%d%s\n", st.symbol,

@@ -90,10 +90,18 @@ for th in 1 2; do
 		"tracefs_ratio=$(awk -v a=$med_tracefs -v b=$med_none 'BEGIN { printf "%.4f", a / b }')"
 done
 
-# Memory at default capacity, and probe hits per cycle of the last module run.
+# Memory at default capacity: the module's own estimate, and what the kernel
+# really gave up (Slab + VmallocUsed + Percpu before and after insmod).
+meminfo_kb() {
+	awk '$1 == "Slab:" || $1 == "VmallocUsed:" || $1 == "Percpu:" { s += $2 } END { print s }' /proc/meminfo
+}
+sync
+echo 3 >/proc/sys/vm/drop_caches
+m0=$(meminfo_kb)
 load_module
+m1=$(meminfo_kb)
 size=$(awk '$1 == "tcpconndiag" { print $2 }' /proc/modules)
-echo "bench: memory module_core_bytes=$size $(grep '^memory: ' $P | cut -d' ' -f2-)"
+echo "bench: memory module_core_bytes=$size $(grep '^memory: ' $P | cut -d' ' -f2-) kernel_delta_kb=$((m1 - m0)) total_kb=$(((m1 - m0) + size / 1024))"
 
 # Allocations made from the module's code during 2000 successful connects.
 filter=$(tcd-bench modrange tcpconndiag)
