@@ -128,6 +128,29 @@ echo "bench: allocations_from_module=$allocs connects=$(grep -c 'err=0 ' /tmp/be
 grep '^probe: ' $P | sed 's/^/bench: /'
 unload_module
 
+# A full table stays readable and the read is linear in its size: fill it
+# with more rows than it holds (saddr-lost on non-blocking connects whose
+# source address we delete), at 1x and 4x the default capacity.
+load_netmod dummy && ip link add bench0 type dummy && ip link set bench0 up
+for cap in 1024 4096; do
+	load_module capacity=$cap alert_burst=1
+	ip addr add 192.0.2.1/24 dev bench0
+	rm -f /tmp/hold
+	mkfifo /tmp/hold
+	tcd-many fill $((cap + cap / 4)) 192.0.2.1 192.0.2.2 </tmp/hold >/tmp/fill.out 2>&1 &
+	exec 9>/tmp/hold
+	i=0
+	while ! grep -q filled /tmp/fill.out && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+	ip addr del 192.0.2.1/24 dev bench0
+	i=0
+	while ! grep -q "^table: used=$cap " $P && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+	echo "bench: full_table capacity=$cap $(grep '^table: ' $P | cut -d' ' -f2-) read: $(tcd-bench readtime $P 9)"
+	exec 9>&-
+	wait
+	unload_module
+done
+ip link del bench0
+
 if [ $fails -eq 0 ] && [ -n "$med_none" ] && [ -n "$med_module" ] && [ -n "$med_tracefs" ]; then
 	tap_ok "bench produced every figure"
 else

@@ -70,6 +70,42 @@ static int modrange(const char *name)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "tcd-bench readtime FILE N": median time to read FILE whole, N times. */
+static int readtime(const char *path, int n)
+{
+	double t[101];
+	char buf[65536];
+	long lines = 0;
+	int i;
+
+	if (n < 1 || n > 101)
+		return 2;
+	for (i = 0; i < n; i++) {
+		FILE *f = fopen(path, "r");
+		double t0 = now_s();
+		size_t got, j;
+
+		if (!f)
+			die(path);
+		lines = 0;
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+			for (j = 0; j < got; j++)
+				lines += buf[j] == '\n';
+		fclose(f);
+		t[i] = now_s() - t0;
+	}
+	qsort(t, n, sizeof(t[0]), cmp_double);
+	printf("lines=%ld median_ms=%.2f\n", lines, t[n / 2] * 1000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t tids[64];
@@ -77,6 +113,8 @@ int main(int argc, char **argv)
 	int i, n;
 	double t0;
 
+	if (argc == 4 && !strcmp(argv[1], "readtime"))
+		return readtime(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "modrange"))
 		return modrange(argv[2]);
 	if (argc < 3) {
