@@ -8,7 +8,7 @@ KVERS := 5.10 6.1 6.12
 PWD := $(shell pwd)
 
 .PHONY: all modules clean deps kernels modules-all sparse check demo bench \
-	install dkms-install
+	install dkms-install host-tests dkms-test
 
 all: modules
 
@@ -36,8 +36,23 @@ modules-all: kernels
 sparse: kernels
 	scripts/sparse-check.sh $(KVERS)
 
+# Host-side tests: modinfo of build/6.1's module, the Prometheus exporter.
+host-tests: modules-all
+	tests/host/run.sh
+
+# The real DKMS path (root, Debian 12): apt-get the 6.1 headers, dkms
+# add/build/install, boot the module DKMS built in the 6.1 guest.
+dkms-test: kernels
+	scripts/dkms-test.sh
+
+# Host tests, DKMS test, then every guest test; a failure in one does not
+# stop the others. The last line, "N passed, N failed", counts all of them.
 check: modules-all sparse
-	tests/run.sh $(KVERS)
+	@mkdir -p build/logs && rm -f build/logs/host.result build/logs/dkms.result
+	-tests/host/run.sh --result build/logs/host.result
+	-scripts/dkms-test.sh --result build/logs/dkms.result
+	TCD_EXTRA_RESULTS="host=build/logs/host.result dkms=build/logs/dkms.result" \
+		tests/run.sh $(KVERS)
 
 demo: kernels
 	scripts/demo.sh $(or $(KVER),5.10)

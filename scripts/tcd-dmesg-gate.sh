@@ -5,6 +5,7 @@
 #   mark   write a unique mark into the kernel log (and remember it)
 #   check  find tcpconndiag alerts logged since the last mark (or since boot
 #          when there is none), print a summary, exit 1 if there are any
+#          (2: usage error or unreadable kernel log)
 # For CI kernels: "mark" before a test suite, "check" after it.
 # POSIX sh, so it also runs under busybox. State: $TCD_GATE_STATE.
 set -eu
@@ -27,7 +28,8 @@ esac
 
 allow=
 [ "${2:-}" = --allow ] && allow=$(echo "${3:-}" | tr ',' '|')
-log=$(dmesg)
+# Exit 2, not 1, when the log cannot be read (dmesg_restrict without root).
+log=$(dmesg) || { echo "tcd-dmesg-gate: cannot read the kernel log (dmesg failed)" >&2; exit 2; }
 if [ -f "$state" ]; then
 	m=$(cat "$state")
 	if ! printf '%s\n' "$log" | grep -qF "$m"; then

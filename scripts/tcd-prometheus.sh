@@ -20,7 +20,15 @@ done
 convert() {
 	awk '
 	# Each metric family must be one contiguous group: collect, print at END.
-	function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
+	# Label values: escape \ and " (a loop: gsub replacement escapes differ between awks).
+	function esc(s,   o, i, c) {
+		o = ""
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			o = o ((c == "\\" || c == "\"") ? "\\" c : c)
+		}
+		return o
+	}
 	function kv(s, key,   n, i, a) {
 		n = split(s, a, " ")
 		for (i = 1; i <= n; i++)

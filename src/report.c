@@ -6,6 +6,8 @@
  * log reader can grep them; each kind has its own budget so a storm of one
  * failure cannot hide another.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/errno.h>
 #include <linux/jiffies.h>
 #include <linux/wait.h>
