@@ -12,6 +12,9 @@
 # Exit 0 only if every test passed, the guest reached its end marker and the
 # console shows no kernel warning/oops/panic.
 set -euo pipefail
+# Braces: bash parses the whole script before running it, so editing this
+# file while a run is in progress cannot derail that run.
+{
 
 usage() {
 	echo "usage: $0 VER [TEST...]   (VER: 5.10, 6.1, 6.12)" >&2
@@ -29,7 +32,8 @@ BUILD=$ROOT/build
 OUT=${TCD_OUT:-$BUILD}
 LOGDIR=$OUT/logs
 LOG=$LOGDIR/$VER.log
-RESULT=$LOGDIR/$VER.result
+INITRD=$OUT/initramfs/$VER.cpio.gz
+RESULT=${TCD_RESULT:-$LOGDIR/$VER.result}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -37,16 +41,27 @@ MODULE_KO=${MODULE_KO:-$ROOT/build/$VER/tcpconndiag.ko}
 # Kernel messages that mean the run is broken even if every test passed.
 BAD_RE='WARNING:|BUG:|Oops|Kernel panic|general protection|Call Trace|RIP:'
 
-mkdir -p "$LOGDIR"
+mkdir -p "$LOGDIR" "$OUT/initramfs"
 rm -f "$RESULT"
+# Build and boot from private files, published to $LOG and $INITRD only at
+# the end, so concurrent runs of one kernel never mix their files.
+WORK=$(mktemp -d "$OUT/run-$VER.XXXXXX")
+CONSOLE=$WORK/console.log
+publish() {
+	[ -f "$CONSOLE" ] && mv -f "$CONSOLE" "$LOG"
+	[ -f "$WORK/initrd.cpio.gz" ] && mv -f "$WORK/initrd.cpio.gz" "$INITRD"
+	rm -rf "$WORK"
+}
+trap publish EXIT
 
 die() {
 	echo "$VER: error: $*" >&2
 	exit 2
 }
 
-[ -f "$KDIR/vmlinuz" ] && [ -f "$KDIR/release" ] && [ -d "$KDIR/modules" ] ||
+if ! [ -f "$KDIR/vmlinuz" ] || ! [ -f "$KDIR/release" ] || ! [ -d "$KDIR/modules" ]; then
 	die "kernel not in $KDIR (run scripts/fetch-kernel.sh $VER)"
+fi
 RELEASE=$(cat "$KDIR/release")
 MODDIR=$KDIR/modules
 
@@ -104,10 +119,8 @@ for src in "$ROOT"/tests/progs/*.c; do
 done
 
 # ---- initramfs -------------------------------------------------------------
-STAGE=$(mktemp -d "$OUT/initramfs-$VER.XXXXXX")
-trap 'rm -rf "$STAGE"' EXIT
-INITRD=$OUT/initramfs/$VER.cpio.gz
-mkdir -p "$OUT/initramfs"
+STAGE=$WORK/stage
+mkdir "$STAGE"
 
 (
 	cd "$STAGE"
@@ -122,6 +135,9 @@ mkdir -p "$OUT/initramfs"
 	install -m 755 "$ROOT/tests/guest/init.sh" init
 	cp "$ROOT/tests/guest/lib.sh" tests/
 	for t in "${TESTS[@]}"; do cp "${TFILE[$t]}" "tests/$t.t"; done
+	# The shipped POSIX-sh tools (tcd-*.sh), for tests of the scripts themselves.
+	mkdir scripts
+	cp "$ROOT"/scripts/tcd-*.sh scripts/
 	for bin in "$PROGDIR"/*; do
 		[ -x "$bin" ] && case $bin in *.tmp.*) ;; *) cp "$bin" progs/ ;; esac
 	done
@@ -165,8 +181,7 @@ for m in dummy veth; do
 done
 
 (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort |
-	cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$INITRD.tmp.$$"
-mv -f "$INITRD.tmp.$$" "$INITRD"
+	cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$WORK/initrd.cpio.gz"
 
 # ---- boot ------------------------------------------------------------------
 tests_csv=$(IFS=,; echo "${TESTS[*]}")
@@ -205,9 +220,9 @@ set +e
 timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
 	-accel tcg -cpu max -m "${QEMU_MEM:-512}" -smp "${QEMU_SMP:-2}" \
 	-nographic -no-reboot -nic none \
-	-kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$APPEND" \
+	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.cpio.gz" -append "$APPEND" \
 	${QEMU_EXTRA:-} </dev/null 2>&1 |
-	sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tee "$LOG" | filter
+	sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tee "$CONSOLE" | filter
 status=("${PIPESTATUS[@]}")
 set -e
 elapsed=$((SECONDS - start))
@@ -216,13 +231,13 @@ elapsed=$((SECONDS - start))
 passed=0
 failed=0
 problems=()
-if end=$(grep -a -o 'TCD-END passed=[0-9]* failed=[0-9]*' "$LOG" | tail -n 1) && [ -n "$end" ]; then
+if end=$(grep -a -o 'TCD-END passed=[0-9]* failed=[0-9]*' "$CONSOLE" | tail -n 1) && [ -n "$end" ]; then
 	# The guest's own counters: immune to console lines mangled by printk.
 	passed=$(sed 's/.*passed=\([0-9]*\).*/\1/' <<<"$end")
 	failed=$(sed 's/.*failed=\([0-9]*\)/\1/' <<<"$end")
 else
-	passed=$(grep -a -c -E '^ok [0-9]+ ' "$LOG" || true)
-	failed=$(grep -a -c -E '^not ok [0-9]+ ' "$LOG" || true)
+	passed=$(grep -a -c -E '^ok [0-9]+ ' "$CONSOLE" || true)
+	failed=$(grep -a -c -E '^not ok [0-9]+ ' "$CONSOLE" || true)
 	if [ "${status[0]}" = 124 ] || [ "${status[0]}" = 137 ]; then
 		problems+=("guest timed out after ${GUEST_TIMEOUT}s (no end marker)")
 	else
@@ -230,7 +245,7 @@ else
 	fi
 fi
 # Kernel lines only: the harness's own KTAP/diag lines may quote such words.
-bad=$(grep -a -E "$BAD_RE" "$LOG" | grep -a -v -E '^(#|ok |not ok )' || true)
+bad=$(grep -a -E "$BAD_RE" "$CONSOLE" | grep -a -v -E '^(#|ok |not ok )' || true)
 if [ -n "$bad" ]; then
 	problems+=("kernel reported problems on the console:")
 fi
@@ -241,7 +256,7 @@ if [ ${#problems[@]} -gt 0 ]; then
 	[ -n "$bad" ] && sed "s/^/$VER:   /" <<<"$bad" | head -n 60
 	if [ -z "${end:-}" ] && [ "${VERBOSE:-0}" != 1 ]; then
 		echo "$VER: last console lines:"
-		tail -n 25 "$LOG" | sed "s/^/$VER:   /"
+		tail -n 25 "$CONSOLE" | sed "s/^/$VER:   /"
 	fi
 fi
 if [ $((passed + failed)) -eq 0 ]; then
@@ -252,3 +267,5 @@ fi
 echo "passed=$passed failed=$failed seconds=$elapsed" >"$RESULT"
 echo "$VER: $passed passed, $failed failed (${elapsed}s, log: ${LOG#"$ROOT"/})"
 [ "$failed" -eq 0 ]
+exit
+}

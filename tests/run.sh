@@ -4,11 +4,14 @@
 # run.sh [VER...]: run the guest tests on each kernel (default: 5.10 6.1 6.12),
 # carrying on after failures. The last line is the total, "N passed, N failed".
 # A kernel whose run could not start or finish adds a failure. Env TESTS="a b"
-# restricts the tests; other env is passed to run-guest.sh (see there).
+# restricts the tests; TCD_EXTRA_RESULTS="NAME=FILE ..." adds the counts of
+# other suites (see below); other env is passed to run-guest.sh (see there).
 set -euo pipefail
+# Braces: bash parses the whole script before running it, so editing this
+# file while a run is in progress cannot derail that run.
+{
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-LOGDIR=${TCD_OUT:-$(cd "$HERE/.." && pwd)/build}/logs
 [ $# -gt 0 ] || set -- 5.10 6.1 6.12
 
 total_pass=0
@@ -17,10 +20,9 @@ summary=()
 for ver in "$@"; do
 	rc=0
 	# shellcheck disable=SC2086 # TESTS is a word list
-	"$HERE/run-guest.sh" "$ver" ${TESTS:-} || rc=$?
-	res=$LOGDIR/$ver.result
-	# run-guest.sh deletes its result file first, so this one is fresh.
-	if [ -f "$res" ]; then
+	res=$(mktemp)
+	TCD_RESULT=$res "$HERE/run-guest.sh" "$ver" ${TESTS:-} || rc=$?
+	if [ -s "$res" ]; then
 		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res")
 		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res")
 		s=$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$res")
@@ -32,6 +34,26 @@ for ver in "$@"; do
 		f=1
 		summary+=("$ver: could not run (exit $rc)")
 	fi
+	rm -f "$res"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+done
+
+# Suites run before this one (make check: host tests, DKMS), as NAME=FILE
+# words; FILE holds "passed=N failed=N seconds=S", a missing one is a failure.
+for extra in ${TCD_EXTRA_RESULTS:-}; do
+	name=${extra%%=*}
+	res=${extra#*=}
+	if [ -s "$res" ]; then
+		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res")
+		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res")
+		s=$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$res")
+		summary+=("$name: $p passed, $f failed (${s}s)")
+	else
+		p=0
+		f=1
+		summary+=("$name: did not run or finish (no $res)")
+	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 done
@@ -40,3 +62,5 @@ echo "---- summary ----"
 printf '%s\n' "${summary[@]}"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && [ $((total_pass + total_fail)) -gt 0 ]
+exit
+}
