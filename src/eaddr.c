@@ -33,6 +33,12 @@ size_t tcd_hash_connect_data_size(void)
 }
 
 static struct tcd_dest tcd_dests[TCD_MAX_DESTS];
+/*
+ * Bound-port conflicts are not exhaustion: they stay out of the /proc list
+ * (it answers "which upstream eats the port range") but get the same
+ * per-destination alert budget from this private list.
+ */
+static struct tcd_dest tcd_bound_dests[TCD_MAX_DESTS];
 static DEFINE_SPINLOCK(tcd_dest_lock);
 
 bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
@@ -55,28 +61,36 @@ void tcd_dests_clear_netns(u32 netns)
 	int i;
 
 	spin_lock_irqsave(&tcd_dest_lock, flags);
-	for (i = 0; i < TCD_MAX_DESTS; i++)
+	for (i = 0; i < TCD_MAX_DESTS; i++) {
 		if (tcd_dests[i].netns == netns)
 			memset(&tcd_dests[i], 0, sizeof(tcd_dests[i]));
+		if (tcd_bound_dests[i].netns == netns)
+			memset(&tcd_bound_dests[i], 0, sizeof(tcd_bound_dests[i]));
+	}
 	spin_unlock_irqrestore(&tcd_dest_lock, flags);
 }
 
 /*
- * Count an exhaustion against @dst and decide whether it may alert.
+ * Count a failure against @dst in @list and decide whether it may alert.
  * The list keeps the busiest destinations: a new one replaces the entry
- * with the fewest failures (oldest on ties).
+ * with the fewest failures (oldest on ties). The global budget is asked
+ * only when the destination's own budget allows, under our lock, so that a
+ * globally dropped alert neither spends the destination's 5 s slot nor
+ * loses its suppressed count: every unprinted failure is reported as
+ * suppressed=N on the destination's next printed line.
  */
-static bool tcd_dest_hit(u16 family, const struct tcd_endpoint *dst, u32 netns,
-			 u64 *count, unsigned int *suppressed)
+static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_endpoint *dst,
+			 u32 netns, u64 *count, unsigned int *suppressed)
 {
-	struct tcd_dest *d, *victim = &tcd_dests[0];
+	struct tcd_dest *d, *victim = &list[0];
+	unsigned int gsupp;
 	unsigned long flags;
-	bool alert;
+	bool alert = false;
 	int i;
 
 	spin_lock_irqsave(&tcd_dest_lock, flags);
 	for (i = 0; i < TCD_MAX_DESTS; i++) {
-		d = &tcd_dests[i];
+		d = &list[i];
 		if (d->count && d->family == family && d->netns == netns &&
 		    d->ep.port == dst->port && !memcmp(&d->ep.addr, &dst->addr, sizeof(d->ep.addr)))
 			goto found;
@@ -93,7 +107,10 @@ static bool tcd_dest_hit(u16 family, const struct tcd_endpoint *dst, u32 netns,
 found:
 	d->count++;
 	d->last_ns = ktime_get_ns();
-	alert = !d->last_alert || time_after(jiffies, d->last_alert + TCD_DEST_ALERT_INTERVAL);
+	if (d->last_alert && !time_after(jiffies, d->last_alert + TCD_DEST_ALERT_INTERVAL))
+		tcd_count(TCD_C_ALERTS_SUPPRESSED);
+	else	/* its own dropped count is not used: each drop is counted below */
+		alert = tcd_alert_allowed(TCD_A_EADDR, &gsupp);
 	if (alert) {
 		d->last_alert = jiffies ? jiffies : 1;
 		*suppressed = d->suppressed;
@@ -120,6 +137,19 @@ int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /*
+ * A v4-mapped connect on an AF_INET6 socket goes through tcp_v4_connect():
+ * the 4-tuple lives in the IPv4 fields and the IPv4 established hash.
+ */
+static bool tcd_v4mapped(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return sk->sk_family == AF_INET6 && ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+#else
+	return false;
+#endif
+}
+
+/*
  * TCP state of the connection holding our 4-tuple, or -1. The lookup takes
  * a reference (full or timewait socket) that we drop before returning.
  */
@@ -127,6 +157,7 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 			    const struct tcd_endpoint *dst)
 {
 	struct inet_hashinfo *hinfo = tcd_death_row_hashinfo(d->dr);
+	const struct inet_sock *inet = inet_sk(d->sk);
 	struct net *net = sock_net(d->sk);
 	int dif = d->sk->sk_bound_dev_if;
 	struct sock *holder = NULL;
@@ -136,13 +167,14 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 		return -1;
 	rcu_read_lock();
 #if IS_ENABLED(CONFIG_IPV6)
-	if (d->sk->sk_family == AF_INET6)
+	if (d->sk->sk_family == AF_INET6 && !tcd_v4mapped(d->sk))
 		holder = __inet6_lookup_established(net, hinfo, &dst->addr.v6, htons(dst->port),
 						    &src->addr.v6, d->bound_port, dif, 0);
 	else
 #endif
-		holder = __inet_lookup_established(net, hinfo, dst->addr.v4, htons(dst->port),
-						   src->addr.v4, d->bound_port, dif, 0);
+		holder = __inet_lookup_established(net, hinfo, inet->inet_daddr,
+						   htons(dst->port), inet->inet_saddr,
+						   d->bound_port, dif, 0);
 	if (holder) {
 		state = holder->sk_state == TCP_TIME_WAIT ?
 			inet_twsk(holder)->tw_substate : holder->sk_state;
@@ -159,7 +191,7 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_endpoint src, dst;
 	struct tcd_thread me;
 	struct tcd_line line;
-	unsigned int supp = 0, gsupp = 0;
+	unsigned int supp = 0;
 	u16 family;
 	u64 count;
 	bool alert;
@@ -167,15 +199,27 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (ret != -EADDRNOTAVAIL)
 		return 0;
 	family = d->sk->sk_family;
+	/*
+	 * Zero first: an IPv4 address fills 4 of the union's 16 bytes, and
+	 * the destination list compares (and keeps) all of them.
+	 */
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
 	tcd_endpoints_from_sk(d->sk, &src, &dst);
 	src.port = d->bound_port;
+#if IS_ENABLED(CONFIG_IPV6)
+	/* The IPv6 source is only filled in after tcp_v4_connect() returns. */
+	if (tcd_v4mapped(d->sk))
+		ipv6_addr_set_v4mapped(inet_sk(d->sk)->inet_saddr, &src.addr.v6);
+#endif
 	tcd_thread_current(&me);
-	alert = tcd_dest_hit(family, &dst, sock_net(d->sk)->ns.inum, &count, &supp);
 
 	if (d->bound_port) {
 		int state = tcd_holder_state(d, &src, &dst);
 
 		tcd_count(TCD_C_EADDR_BOUND);
+		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, sock_net(d->sk)->ns.inum,
+				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
 			     d->bound_port, d->sk->sk_reuse,
@@ -186,18 +230,18 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
+		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
+				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
 			     low, high, high - low + 1, own ? "socket" : "sysctl",
 			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
 		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EXHAUSTED);
 	}
-	if (alert && tcd_alert_allowed(TCD_A_EADDR, &gsupp)) {
-		if (supp + gsupp)
-			tcd_line_add(&line, " suppressed=%u", supp + gsupp);
+	if (alert) {
+		if (supp)
+			tcd_line_add(&line, " suppressed=%u", supp);
 		tcd_alert_emit(line.buf);
-	} else if (!alert) {
-		tcd_count(TCD_C_ALERTS_SUPPRESSED);
 	}
 	return 0;
 }
