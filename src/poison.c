@@ -98,8 +98,13 @@ int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int ret,
 			    u64 now, struct tcd_line *l)
 {
+	u64 start = d->start_ns;
+
+	/* A restarted connect(): the stall began with the handshake (saddr.c). */
+	if (e->stall_ns && e->stall_ns < start && !(e->events & TCD_EV_SHUTDOWN_EBUSY))
+		start = e->stall_ns;
 	e->events |= TCD_EV_STALL_ENDED;
-	e->stall_ns = now - d->start_ns;
+	e->stall_ns = now - start;
 	e->stall_err = ret;
 	tcd_count(TCD_C_STALL_ENDED);
 	tcd_line_start(l, "stall-ended", &e->connector, e->family, &e->src, &e->dst, ret);
@@ -178,8 +183,18 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		e->connect_err = ret ? ret : 1;
 		e->stall_ns = now - d->start_ns;
 	}
+	/*
+	 * -ERESTARTSYS: a signal interrupted connect() and the kernel restarts
+	 * it; the caller never sees this return and the stall goes on. A
+	 * blocking connect() entering in SS_CONNECTING (that restart, or a
+	 * retry after EINTR) waits for the same handshake, maybe lost before
+	 * it began; a non-blocking caller polling with connect() never stalled.
+	 */
 	if ((e->events & TCD_EV_SADDR_LOST) && !(e->events & TCD_EV_STALL_ENDED) &&
-	    e->lost_ns >= d->start_ns && !line.len) {
+	    ret != -ERESTARTSYS && !line.len &&
+	    (e->lost_ns >= d->start_ns ||
+	     (d->sock_state == SS_CONNECTING && d->sock->file &&
+	      !(d->sock->file->f_flags & O_NONBLOCK)))) {
 		e->connector = me;
 		tcd_stall_ended(e, d, ret, now, &line);
 		kind = TCD_A_SADDR;
@@ -281,6 +296,12 @@ int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	d->start_ns = ktime_get_ns();
 	spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_get_or_create(d->sk);
+	/*
+	 * Mid-handshake the 4-tuple is complete: refresh it, as a row that
+	 * outlived an earlier connect() on this socket may hold the old one.
+	 */
+	if ((1 << READ_ONCE(d->sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+		tcd_endpoints_from_sk(d->sk, &e->src, &e->dst);
 	if (e->nr_waiters < TCD_MAX_WAITERS)
 		tcd_thread_current(&e->waiters[e->nr_waiters++]);
 	spin_unlock_irqrestore(&tcd_lock, flags);
@@ -314,7 +335,11 @@ int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	    e->disc_by.pid && e->disc_by.pid != me.pid) {
 		e->events |= TCD_EV_SENDER_EPIPE;
 		tcd_count(TCD_C_SENDER_EPIPE);
-		tcd_endpoints_from_sk(d->sk, &e->src, &e->dst);
+		/*
+		 * Keep the endpoints recorded when the sender started waiting:
+		 * the disconnect has already cleared the source address and
+		 * the destination port.
+		 */
 		tcd_line_start(&line, "sender-epipe", &me, e->family, &e->src, &e->dst, ret);
 		tcd_line_thread(&line, "connect_", &e->disc_by);
 		tcd_line_add(&line, " severity=info hint=\"%s\"", TCD_HINT_EPIPE);

@@ -9,12 +9,20 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ktime.h>
+#include <linux/version.h>
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
+#include <net/ipv6.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
-#define TCD_HINT_SADDR "the socket's source address is gone; connect() will block until the SYN retries run out: use a non-blocking connect with a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT, or net.ipv4.ip_dynaddr=1 to re-select the source"
+#define TCD_HINT_SADDR "the socket's source address is gone; connect() blocks until the SYN retries run out: use a non-blocking connect with a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT"
+#define TCD_HINT_SADDR_NB "the socket's source address is gone; the handshake fails only when the SYN retries run out: give connect() a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT"
+/* What ip_dynaddr can do for this socket (inet_sk_rebuild_header()). */
+#define TCD_HINT_DYN_OFF ", or net.ipv4.ip_dynaddr=1 to re-select the source"
+#define TCD_HINT_DYN_BOUND "; ip_dynaddr cannot help: the socket was bound to this address"
+#define TCD_HINT_DYN_NONE "; ip_dynaddr is on but found no other source address"
+#define TCD_HINT_DYN_V6 "; IPv6 never re-selects the source (ip_dynaddr is IPv4 only)"
 #define TCD_HINT_SADDR_EST "the connection's source address is gone; data retransmits fail until tcp_retries2 or TCP_USER_TIMEOUT kills it"
 
 /* RTO doubling from TCP_TIMEOUT_INIT, capped at TCP_RTO_MAX, in seconds. */
@@ -25,6 +33,61 @@ static unsigned int tcd_syn_backoff_s(unsigned int from, unsigned int to)
 	for (i = from; i < to; i++)
 		s += i < 7 ? min(1u << i, TCP_RTO_MAX / HZ) : TCP_RTO_MAX / HZ;
 	return s;
+}
+
+/*
+ * net.ipv4.tcp_syn_linear_timeouts (upstream 6.5, in Debian's 6.12, not in
+ * 6.1): the first N SYN retransmissions keep the initial RTO and come on top
+ * of the SYN retries. This belongs in tcd_compat.h with a Kbuild header grep
+ * (\bsysctl_tcp_syn_linear_timeouts\b in net/netns/ipv4.h); until then the
+ * version decides unless the build defines the macro.
+ */
+#if !defined(TCD_HAVE_SYN_LINEAR_TIMEOUTS) && LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define TCD_HAVE_SYN_LINEAR_TIMEOUTS
+#endif
+
+static unsigned int tcd_syn_linear_timeouts(const struct net *net)
+{
+#ifdef TCD_HAVE_SYN_LINEAR_TIMEOUTS
+	return READ_ONCE(net->ipv4.sysctl_tcp_syn_linear_timeouts);
+#else
+	return 0;
+#endif
+}
+
+/*
+ * Seconds from the first SYN until connect() gives up: the (retries +
+ * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s,
+ * then they double: 1, 2, 4, 8 (15 s) for 3 retries and no linear timeouts;
+ * 1, 1, 1, 1, 1, 2, 4, 8 (19 s) with 6.12's default of 4.
+ */
+static unsigned int tcd_syn_giveup_s(const struct net *net, unsigned int retries)
+{
+	return tcd_syn_linear_timeouts(net) + 1 + tcd_syn_backoff_s(1, retries + 1);
+}
+
+/*
+ * Milliseconds since the first SYN. tcp_connect() stamps retrans_stamp with
+ * tcp_time_stamp (ms of tcp_clock_ns(), i.e. ktime_get_ns(), on 5.10 to 6.12;
+ * the usec variant only follows a SYN-ACK) and retransmits keep it.
+ */
+static u32 tcd_syn_elapsed_ms(const struct sock *sk, u64 now)
+{
+	u32 stamp = READ_ONCE(tcp_sk(sk)->retrans_stamp);
+
+	return stamp ? (u32)div_u64(now, NSEC_PER_MSEC) - stamp : 0;
+}
+
+/* The hint's ip_dynaddr advice: what re-selection could do for @sk. */
+static const char *tcd_dynaddr_hint(const struct sock *sk, int dynaddr)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+		return TCD_HINT_DYN_V6;
+#endif
+	if (sk->sk_userlocks & SOCK_BINDADDR_LOCK)
+		return TCD_HINT_DYN_BOUND;
+	return dynaddr > 0 ? TCD_HINT_DYN_NONE : TCD_HINT_DYN_OFF;
 }
 
 static int tcd_rebuild_save(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -53,12 +116,13 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	int ret = (int)regs_return_value(regs);
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcd_thread owner = { .comm = "?" };
-	unsigned int supp = 0, total = 0, elapsed;
+	unsigned int supp = 0, total_ms = 0, elapsed_ms = 0, giveup_s = 0;
 	int state = READ_ONCE(sk->sk_state);
 	struct tcd_line line;
 	struct tcd_entry *e;
 	unsigned long flags;
 	int retries, dynaddr;
+	u64 now;
 
 	if (!ret)
 		return 0;
@@ -66,6 +130,15 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	tcd_collect_sleepers(sk, &owner, 1);
 	retries = icsk->icsk_syn_retries ? : tcd_tcp_syn_retries(sock_net(sk));
 	dynaddr = tcd_ip_dynaddr(sock_net(sk));
+	now = ktime_get_ns();
+	if (state == TCP_SYN_SENT) {
+		total_ms = tcd_syn_giveup_s(sock_net(sk), retries) * 1000u;
+		if (icsk->icsk_user_timeout)
+			total_ms = min(total_ms, icsk->icsk_user_timeout);
+		elapsed_ms = tcd_syn_elapsed_ms(sk, now);
+		if (total_ms > elapsed_ms)
+			giveup_s = DIV_ROUND_CLOSEST(total_ms - elapsed_ms, 1000u);
+	}
 
 	line.len = 0;
 	spin_lock_irqsave(&tcd_lock, flags);
@@ -74,10 +147,20 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		goto unlock;	/* one alert per socket and stall */
 	e->events &= ~(TCD_EV_SADDR_LOST | TCD_EV_STALL_ENDED);
 	e->events |= TCD_EV_SADDR_LOST;
-	e->lost_ns = ktime_get_ns();
+	e->lost_ns = now;
+	/*
+	 * Until the stall ends, stall_ns holds when the handshake began, for a
+	 * connect() that a signal interrupted and the kernel restarted (poison.c).
+	 */
+	e->stall_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
 	e->route_err = ret;
 	e->lost_state = state;
 	e->state = state;
+	/*
+	 * The RTO timer counts the retransmission before sending it, so this
+	 * is the number of retransmissions including the one that just failed
+	 * (TCP_INFO's tcpi_retransmits), on 5.10, 6.1 and 6.12 alike.
+	 */
 	e->retransmits = icsk->icsk_retransmits;
 	e->syn_retries = retries;
 	e->connector = owner;
@@ -87,22 +170,19 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	tcd_line_start(&line, "saddr-lost", &owner, e->family, &e->src, &e->dst, ret);
 	tcd_line_add(&line, " state=%s uid=%u retransmits=%u", tcd_state_name(state),
 		     from_kuid_munged(&init_user_ns, sk->sk_uid), e->retransmits);
-	if (state == TCP_SYN_SENT) {
-		/* Give-up time counted from the first SYN; now is the r+1-th timeout. */
-		total = tcd_syn_backoff_s(0, retries + 1);
-		if (icsk->icsk_user_timeout)
-			total = min(total, icsk->icsk_user_timeout / 1000);
-		elapsed = tcd_syn_backoff_s(0, e->retransmits + 1);
+	if (state == TCP_SYN_SENT)
 		tcd_line_add(&line, " syn_retries=%d user_timeout_ms=%u giveup_in_s=%u",
-			     retries, icsk->icsk_user_timeout,
-			     total > elapsed ? total - elapsed : 0);
-	}
+			     retries, icsk->icsk_user_timeout, giveup_s);
 	if (dynaddr >= 0)
 		tcd_line_add(&line, " ip_dynaddr=%d", dynaddr);
 	else
 		tcd_line_add(&line, " ip_dynaddr=unknown");
-	tcd_line_add(&line, " hint=\"%s\"",
-		     state == TCP_SYN_SENT ? TCD_HINT_SADDR : TCD_HINT_SADDR_EST);
+	if (state == TCP_SYN_SENT)	/* nobody sleeping: a non-blocking connect() */
+		tcd_line_add(&line, " hint=\"%s%s\"",
+			     owner.pid ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
+			     tcd_dynaddr_hint(sk, dynaddr));
+	else
+		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_EST);
 unlock:
 	spin_unlock_irqrestore(&tcd_lock, flags);
 	if (line.len && tcd_alert_allowed(TCD_A_SADDR, &supp)) {

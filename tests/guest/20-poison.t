@@ -1,0 +1,406 @@
+# SPDX-License-Identifier: GPL-2.0
+# Poisoned socket (issue 5): the connect/send thread race and shutdown()
+# during a blocking connect, on real sockets. Each reproducer round prints
+# what the kernel really returned; the module's alerts, /proc rows and
+# counters are compared with that, round by round.
+#   5.10 (sk_wait_pending): socket-poisoned + connect-on-poisoned exactly for
+#   the rounds whose re-connect got EINVAL; shutdown-ebusy exactly for the
+#   rounds whose shutdown() got EBUSY.
+#   6.1/6.12 (sk_disconnects): immune, never EINVAL, never those alerts;
+#   sender-epipe exactly for the rounds whose sender, blocked in send() while
+#   the connect was pending, got EPIPE when the connect failed.
+# tcd-timeout: 480
+
+P=/proc/tcpconndiag
+S=/tmp/poison
+RACE_ROUNDS=10
+SHUT_ROUNDS=5
+rm -rf $S
+mkdir -p $S
+
+counter() {
+	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
+}
+
+# kv KEY LINE: the value of " KEY=" in LINE (keys are space-separated).
+kv() {
+	printf '%s\n' "$2" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
+}
+
+# A module alert line: "tcpconndiag: EVENT pid=N tgid=N comm=...". Lines are
+# matched with the prefix optional so that a missing prefix shows up as its own
+# failure ("alert lines carry the prefix") instead of hiding every alert.
+AL='(^|\] )(tcpconndiag: )?'
+ALERT_RE="${AL}[a-z-]+ pid=[0-9]+ tgid=[0-9]+ comm="
+
+# module_alerts FILE: every module alert line in a kernel log excerpt.
+module_alerts() {
+	grep -E "$ALERT_RE" "$1"
+}
+
+# alerts FILE EVENT PID: the EVENT alerts of thread PID (pid= comes first).
+alerts() {
+	grep -E "${AL}$2 pid=$3 " "$1"
+}
+
+# nalerts FILE EVENT: how many EVENT alerts FILE holds.
+nalerts() {
+	grep -c -E "${AL}$2 pid=[0-9]+ " "$1"
+}
+
+# naming FILE TID...: the module alerts in FILE that name any of the threads.
+naming() {
+	_f=$1
+	shift
+	module_alerts "$_f" | grep -E "[ _]pid=($(echo "$*" | tr ' ' '|')) "
+}
+
+# ep FAM PORT: an endpoint as the module prints it.
+ep() {
+	if [ "$1" = 6 ]; then echo "[::1]:$2"; else echo "127.0.0.1:$2"; fi
+}
+
+# expect KEY VALUE LINE WHAT: append to $why unless LINE has KEY=VALUE.
+expect() {
+	_got=$(kv "$1" "$3")
+	[ "$_got" = "$2" ] || why="$why
+$4: $1=$_got, expected $2"
+}
+
+tap_check "module loads" load_module || exit 0
+
+case $(kver) in
+5.10) guard=sk_wait_pending; verdict=possible; poison=1 ;;
+*) guard=sk_disconnects; verdict=immune; poison= ;;
+esac
+tap_check "header: guard $guard" grep -qx "guard: $guard" $P
+tap_check "header: poisoning $verdict" grep -q "^poisoning: $verdict " $P
+
+# ---- no false positives ------------------------------------------------------
+dmesg_mark fp
+fp0="$(counter socket-poisoned) $(counter connect-on-poisoned) $(counter shutdown-ebusy) $(counter sender-epipe)"
+{
+	tcd-conn ok 5
+	tcd-conn ok -6 3
+	tcd-conn refused 3
+	tcd-conn refused -6 2
+	tcd-conn timeout 1
+	tcd-conn timeout -6 1
+} >$S/fp.out 2>&1
+fp1="$(counter socket-poisoned) $(counter connect-on-poisoned) $(counter shutdown-ebusy) $(counter sender-epipe)"
+nok=$(grep -c 'err=0 ' $S/fp.out)
+nref=$(grep -c 'err=ECONNREFUSED ' $S/fp.out)
+nto=$(grep -c 'err=ETIMEDOUT ' $S/fp.out)
+if [ "$nok" -eq 8 ] && [ "$nref" -eq 5 ] && [ "$nto" -eq 2 ]; then
+	tap_ok "baseline connects: 8 ok, 5 refused, 2 timed out"
+else
+	tap_fail "baseline connects: 8 ok, 5 refused, 2 timed out" "$(cat $S/fp.out)"
+fi
+dmesg_since_mark fp >$S/fp.log
+a=$(module_alerts $S/fp.log)
+if [ -z "$a" ] && [ "$fp0" = "$fp1" ]; then
+	tap_ok "ok/refused/timeout connects raise no alert"
+else
+	tap_fail "ok/refused/timeout connects raise no alert" "$a" \
+		"poison/cop/ebusy/epipe counters: $fp0 -> $fp1"
+fi
+
+# ---- the connect/send race ---------------------------------------------------
+dmesg_mark race
+sp0=$(counter socket-poisoned)
+cop0=$(counter connect-on-poisoned)
+ep0=$(counter sender-epipe)
+tcd-poison race -s $S $RACE_ROUNDS >$S/race.out 2>$S/race.err
+rc4=$?
+tcd-poison race -6 -s $S $RACE_ROUNDS >>$S/race.out 2>>$S/race.err
+rc6=$?
+dmesg_since_mark race >$S/race.log
+sp1=$(counter socket-poisoned)
+cop1=$(counter connect-on-poisoned)
+ep1=$(counter sender-epipe)
+diag "$(cat $S/race.out)"
+n=$(grep -c '^race ' $S/race.out)
+if [ "$rc4" -eq 0 ] && [ "$rc6" -eq 0 ] && [ "$n" -eq $((2 * RACE_ROUNDS)) ]; then
+	tap_ok "race reproducer ran $RACE_ROUNDS IPv4 + $RACE_ROUNDS IPv6 rounds"
+else
+	tap_fail "race reproducer ran $RACE_ROUNDS IPv4 + $RACE_ROUNDS IPv6 rounds" \
+		"exit $rc4/$rc6, $n rounds" "$(cat $S/race.err)"
+fi
+
+npois=0
+neinval=0
+nepipe=0
+while read -r line; do
+	[ -n "$line" ] || continue
+	r=$(kv round "$line")
+	fam=$(kv fam "$line")
+	ct=$(kv connect_tid "$line")
+	st=$(kv sender_tid "$line")
+	c1=$(kv connect1 "$line")
+	snd=$(kv send "$line")
+	c2=$(kv connect2 "$line")
+	c3=$(kv connect3 "$line")
+	ein=$(kv einval "$line")
+	snap=$(kv snap "$line")
+	src=$(ep "$fam" "$(kv sport "$line")")
+	dst=$(ep "$fam" "$(kv dport "$line")")
+	neinval=$((neinval + ein))
+	desc="race IPv$fam round $r (connect $c1/$c2/$c3, send $snd)"
+	why=
+	# Every alert that names one of this round's threads.
+	mine=$(naming $S/race.log "$ct" "$st")
+	if [ -n "$poison" ] && [ "$c2" = EINVAL ]; then
+		npois=$((npois + 1))
+		desc="$desc: poisoned, socket-poisoned + connect-on-poisoned + row"
+		a=$(alerts $S/race.log socket-poisoned "$ct")
+		if [ "$(printf '%s\n' "$a" | grep -c .)" -ne 1 ]; then
+			why="$why
+want exactly one socket-poisoned alert with pid=$ct, got: ${a:-none}"
+		else
+			expect comm tcdp-conn "$a" socket-poisoned
+			expect src "$src" "$a" socket-poisoned
+			expect dst "$dst" "$a" socket-poisoned
+			expect err "$c1" "$a" socket-poisoned
+			expect waiter_pid "$st" "$a" socket-poisoned
+			expect waiter_comm tcdp-send "$a" socket-poisoned
+			wp=$(kv wait_pending "$a")
+			[ "${wp:-0}" -ge 1 ] 2>/dev/null ||
+				why="$why
+socket-poisoned: wait_pending=$wp, expected >= 1"
+			printf '%s\n' "$a" | grep -q ' hint="..*"' ||
+				why="$why
+socket-poisoned: no hint"
+		fi
+		b=$(alerts $S/race.log connect-on-poisoned "$ct")
+		if [ "$(printf '%s\n' "$b" | grep -c .)" -ne 1 ]; then
+			why="$why
+want exactly one connect-on-poisoned alert with pid=$ct, got: ${b:-none}"
+		else
+			expect err EINVAL "$b" connect-on-poisoned
+			expect src "$src" "$b" connect-on-poisoned
+			expect cause socket-poisoned "$b" connect-on-poisoned
+			expect poisoned_by_pid "$ct" "$b" connect-on-poisoned
+		fi
+		other=$(printf '%s\n' "$mine" | grep -v -E "${AL}(socket-poisoned|connect-on-poisoned) ")
+		[ -z "$other" ] || why="$why
+unexpected alerts: $other"
+		row=$(grep "^sock: .*events=[a-z,-]*socket-poisoned.* pid=$ct " "$snap")
+		if [ "$(printf '%s\n' "$row" | grep -c .)" -ne 1 ]; then
+			why="$why
+want one socket-poisoned row with pid=$ct in $snap, got: ${row:-none}
+$(sed -n '/^sockets:/,$p' "$snap")"
+		else
+			printf '%s\n' "$row" | grep -q 'events=[a-z,-]*connect-on-poisoned' ||
+				why="$why
+row lacks connect-on-poisoned: $row"
+			expect src "$src" "$row" row
+			expect comm tcdp-conn "$row" row
+			expect err "$c1" "$row" row
+			expect waiter_pid "$st" "$row" row
+			expect waiter_comm tcdp-send "$row" row
+			expect einval "$ein" "$row" row
+		fi
+	elif [ -n "$poison" ]; then
+		desc="$desc: not poisoned, no alert"
+		[ -z "$mine" ] || why="$why
+alerts for a round the kernel did not poison: $mine"
+		row=$(grep "^sock: .*socket-poisoned.* pid=$ct " "$snap")
+		[ -z "$row" ] || why="$why
+poisoned row for a round the kernel did not poison: $row"
+		[ "$ein" -eq 0 ] || why="$why
+EINVAL although the re-connect was not EINVAL"
+	else
+		# Immune kernel: never EINVAL; the sender's EPIPE is informational.
+		[ "$ein" -eq 0 ] || why="$why
+EINVAL on an immune kernel"
+		# Raced: the send() began while the first connect was pending.
+		raced=$(awk -v s="$(kv send_start_s "$line")" -v c="$(kv connect1_s "$line")" \
+			'BEGIN { print (s + 0 < c + 0) ? 1 : 0 }')
+		if [ "$snd" = EPIPE ] && [ "$c1" != 0 ] && [ "$raced" = 1 ]; then
+			nepipe=$((nepipe + 1))
+			desc="$desc: sender-epipe naming both threads"
+			a=$(alerts $S/race.log sender-epipe "$st")
+			if [ "$(printf '%s\n' "$a" | grep -c .)" -ne 1 ]; then
+				why="$why
+want exactly one sender-epipe alert with pid=$st, got: ${a:-none}"
+			else
+				expect comm tcdp-send "$a" sender-epipe
+				expect src "$src" "$a" sender-epipe
+				expect dst "$dst" "$a" sender-epipe
+				expect err EPIPE "$a" sender-epipe
+				expect connect_pid "$ct" "$a" sender-epipe
+				expect connect_comm tcdp-conn "$a" sender-epipe
+				expect severity info "$a" sender-epipe
+			fi
+			other=$(printf '%s\n' "$mine" | grep -v -E "${AL}sender-epipe ")
+			[ -z "$other" ] || why="$why
+unexpected alerts: $other"
+			row=$(grep "^sock: .*events=[a-z,-]*sender-epipe.* connect_pid=$ct " "$snap")
+			[ "$(printf '%s\n' "$row" | grep -c .)" -eq 1 ] || why="$why
+want one sender-epipe row with connect_pid=$ct in $snap, got: ${row:-none}"
+		else
+			desc="$desc: no alert"
+			[ -z "$mine" ] || why="$why
+unexpected alerts: $mine"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$line" "$why"
+	fi
+done <<EOF
+$(grep '^race ' $S/race.out)
+EOF
+
+if [ -n "$poison" ]; then
+	diag "poisoned: IPv4 $(grep -c '^race .* fam=4 .* connect2=EINVAL ' $S/race.out) of $RACE_ROUNDS, IPv6 $(grep -c '^race .* fam=6 .* connect2=EINVAL ' $S/race.out) of $RACE_ROUNDS"
+	if [ "$npois" -ge 1 ]; then
+		tap_ok "the race poisoned $npois of $n sockets on $(kver)"
+	else
+		tap_fail "the race poisoned at least one socket on $(kver)" \
+			"no round's re-connect returned EINVAL: the reproducer did not reproduce"
+	fi
+fi
+na=$(nalerts $S/race.log socket-poisoned)
+nb=$(nalerts $S/race.log connect-on-poisoned)
+nc=$(nalerts $S/race.log sender-epipe)
+if [ "$na" -eq "$npois" ] && [ "$nb" -eq "$npois" ] && [ "$nc" -eq "$nepipe" ]; then
+	tap_ok "race alerts: socket-poisoned $na, connect-on-poisoned $nb, sender-epipe $nc (as the kernel did)"
+else
+	tap_fail "race alerts match the kernel" \
+		"socket-poisoned $na connect-on-poisoned $nb sender-epipe $nc; expected $npois $npois $nepipe"
+fi
+if [ $((sp1 - sp0)) -eq "$npois" ] && [ $((cop1 - cop0)) -eq "$neinval" ] &&
+	[ $((ep1 - ep0)) -eq "$nepipe" ]; then
+	tap_ok "race counters: socket-poisoned +$npois, connect-on-poisoned +$neinval, sender-epipe +$nepipe"
+else
+	tap_fail "race counters match the kernel" \
+		"socket-poisoned +$((sp1 - sp0)) (want $npois), connect-on-poisoned +$((cop1 - cop0)) (want $neinval EINVAL connects), sender-epipe +$((ep1 - ep0)) (want $nepipe)"
+fi
+[ -z "$poison" ] && diag "sender got EPIPE from the failing connect in $nepipe of $n rounds"
+
+# ---- shutdown() during a blocking connect --------------------------------------
+dmesg_mark shutdown
+se0=$(counter shutdown-ebusy)
+sp0=$(counter socket-poisoned)
+tcd-poison shutdown -s $S $SHUT_ROUNDS >$S/shut.out 2>$S/shut.err
+rc4=$?
+tcd-poison shutdown -6 -s $S $SHUT_ROUNDS >>$S/shut.out 2>>$S/shut.err
+rc6=$?
+dmesg_since_mark shutdown >$S/shut.log
+se1=$(counter shutdown-ebusy)
+sp1=$(counter socket-poisoned)
+diag "$(cat $S/shut.out)"
+n=$(grep -c '^shutdown ' $S/shut.out)
+if [ "$rc4" -eq 0 ] && [ "$rc6" -eq 0 ] && [ "$n" -eq $((2 * SHUT_ROUNDS)) ]; then
+	tap_ok "shutdown reproducer ran $SHUT_ROUNDS IPv4 + $SHUT_ROUNDS IPv6 rounds"
+else
+	tap_fail "shutdown reproducer ran $SHUT_ROUNDS IPv4 + $SHUT_ROUNDS IPv6 rounds" \
+		"exit $rc4/$rc6, $n rounds" "$(cat $S/shut.err)"
+fi
+
+nebusy=0
+while read -r line; do
+	[ -n "$line" ] || continue
+	r=$(kv round "$line")
+	fam=$(kv fam "$line")
+	ct=$(kv connect_tid "$line")
+	bt=$(kv shutdown_tid "$line")
+	sh=$(kv shutdown "$line")
+	c=$(kv connect "$line")
+	snap=$(kv snap "$line")
+	src=$(ep "$fam" "$(kv sport "$line")")
+	dst=$(ep "$fam" "$(kv dport "$line")")
+	desc="shutdown IPv$fam round $r (shutdown $sh, connect $c after $(kv connect_s "$line") s)"
+	why=
+	mine=$(naming $S/shut.log "$ct" "$bt")
+	if [ "$sh" = EBUSY ]; then
+		nebusy=$((nebusy + 1))
+		desc="$desc: shutdown-ebusy naming both threads"
+		[ -n "$poison" ] || why="$why
+shutdown() returned EBUSY on a kernel the module calls immune"
+		a=$(alerts $S/shut.log shutdown-ebusy "$bt")
+		if [ "$(printf '%s\n' "$a" | grep -c .)" -ne 1 ]; then
+			why="$why
+want exactly one shutdown-ebusy alert with pid=$bt, got: ${a:-none}"
+		else
+			expect comm tcdp-shut "$a" shutdown-ebusy
+			expect src "$src" "$a" shutdown-ebusy
+			expect dst "$dst" "$a" shutdown-ebusy
+			expect err EBUSY "$a" shutdown-ebusy
+			expect connect_pid "$ct" "$a" shutdown-ebusy
+			expect connect_comm tcdp-conn "$a" shutdown-ebusy
+			wp=$(kv wait_pending "$a")
+			[ "${wp:-0}" -ge 1 ] 2>/dev/null ||
+				why="$why
+shutdown-ebusy: wait_pending=$wp, expected >= 1"
+		fi
+		other=$(printf '%s\n' "$mine" | grep -v -E "${AL}shutdown-ebusy ")
+		[ -z "$other" ] || why="$why
+unexpected alerts: $other"
+		row=$(grep "^sock: .*events=[a-z,-]*shutdown-ebusy.* pid=$ct " "$snap")
+		if [ "$(printf '%s\n' "$row" | grep -c .)" -ne 1 ]; then
+			why="$why
+want one shutdown-ebusy row with pid=$ct in $snap, got: ${row:-none}
+$(sed -n '/^sockets:/,$p' "$snap")"
+		else
+			expect ebusy_pid "$bt" "$row" row
+			expect ebusy_comm tcdp-shut "$row" row
+			expect err "$c" "$row" row
+		fi
+	else
+		desc="$desc: no alert"
+		[ -z "$mine" ] || why="$why
+unexpected alerts: $mine"
+	fi
+	if [ -z "$why" ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$line" "$why"
+	fi
+done <<EOF
+$(grep '^shutdown ' $S/shut.out)
+EOF
+
+if [ -n "$poison" ]; then
+	if [ "$nebusy" -ge 1 ]; then
+		tap_ok "shutdown() got EBUSY in $nebusy of $n rounds on $(kver)"
+	else
+		tap_fail "shutdown() got EBUSY at least once on $(kver)" \
+			"no round reproduced the EBUSY shutdown"
+	fi
+fi
+na=$(nalerts $S/shut.log shutdown-ebusy)
+nb=$(grep -c -E "${AL}(socket-poisoned|connect-on-poisoned) " $S/shut.log)
+if [ "$na" -eq "$nebusy" ] && [ $((se1 - se0)) -eq "$nebusy" ] && [ "$nb" -eq 0 ] &&
+	[ "$sp1" -eq "$sp0" ]; then
+	tap_ok "shutdown alerts and counter: shutdown-ebusy $na (as the kernel did), nothing poisoned"
+else
+	tap_fail "shutdown alerts and counter match the kernel" \
+		"shutdown-ebusy alerts $na counter +$((se1 - se0)), want $nebusy; poisoned alerts $nb counter +$((sp1 - sp0)), want 0"
+fi
+
+# The output contract: every alert line starts with "tcpconndiag: ".
+cat $S/race.log $S/shut.log | grep -E "$ALERT_RE" >$S/alerts.log
+nall=$(grep -c . $S/alerts.log)
+bare=$(grep -v -E '(^|\] )tcpconndiag: ' $S/alerts.log)
+if [ "$nall" -eq 0 ]; then
+	tap_skip "alert lines carry the 'tcpconndiag: ' prefix" "no alert on this kernel"
+elif [ -z "$bare" ]; then
+	tap_ok "alert lines carry the 'tcpconndiag: ' prefix ($nall lines)"
+else
+	tap_fail "alert lines carry the 'tcpconndiag: ' prefix" \
+		"$(printf '%s\n' "$bare" | grep -c .) of $nall lack it, e.g.:" \
+		"$(printf '%s\n' "$bare" | head -n 3)"
+fi
+
+# A missed kretprobe return would make any of the above meaningless.
+missed=$(grep '^probe: ' $P | grep -v ' nmissed=0 ')
+if [ -z "$missed" ]; then
+	tap_ok "no probe missed a call"
+else
+	tap_fail "no probe missed a call" "$missed"
+fi
+
+tap_check "module unloads" unload_module
