@@ -92,6 +92,7 @@ struct tcd_entry {
 	u8 lost_state;
 	u8 retransmits;
 	u8 syn_retries;
+	u64 handshake_ns;	/* first SYN of the stalled handshake */
 	u64 stall_ns;
 	int stall_err;
 };

@@ -68,6 +68,19 @@ static inline int tcd_tcp_syn_retries(const struct net *net)
 	return READ_ONCE(net->ipv4.sysctl_tcp_syn_retries);
 }
 
+/*
+ * net.ipv4.tcp_syn_linear_timeouts (6.5+): the first N SYN retransmits keep
+ * the initial RTO and come on top of the SYN retries.
+ */
+static inline int tcd_tcp_syn_linear_timeouts(const struct net *net)
+{
+#ifdef TCD_HAVE_SYN_LINEAR_TIMEOUTS
+	return READ_ONCE(net->ipv4.sysctl_tcp_syn_linear_timeouts);
+#else
+	return 0;
+#endif
+}
+
 static inline int tcd_tcp_tw_reuse(const struct net *net)
 {
 	return READ_ONCE(net->ipv4.sysctl_tcp_tw_reuse);

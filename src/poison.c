@@ -101,8 +101,8 @@ static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int r
 	u64 start = d->start_ns;
 
 	/* A restarted connect(): the stall began with the handshake (saddr.c). */
-	if (e->stall_ns && e->stall_ns < start && !(e->events & TCD_EV_SHUTDOWN_EBUSY))
-		start = e->stall_ns;
+	if (e->handshake_ns && e->handshake_ns < start)
+		start = e->handshake_ns;
 	e->events |= TCD_EV_STALL_ENDED;
 	e->stall_ns = now - start;
 	e->stall_err = ret;
@@ -128,7 +128,8 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	u64 now;
 
 	/* Fast path: ordinary success or a non-blocking start. */
-	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY) {
+	/* -ERESTARTSYS: a signal; the kernel restarts the call, the caller sees nothing. */
+	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -ERESTARTSYS) {
 		if (!tcd_table_maybe_has(d->sk))
 			return 0;
 	} else {

@@ -9,7 +9,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ktime.h>
-#include <linux/version.h>
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
 #include <net/ipv6.h>
@@ -36,26 +35,6 @@ static unsigned int tcd_syn_backoff_s(unsigned int from, unsigned int to)
 }
 
 /*
- * net.ipv4.tcp_syn_linear_timeouts (upstream 6.5, in Debian's 6.12, not in
- * 6.1): the first N SYN retransmissions keep the initial RTO and come on top
- * of the SYN retries. This belongs in tcd_compat.h with a Kbuild header grep
- * (\bsysctl_tcp_syn_linear_timeouts\b in net/netns/ipv4.h); until then the
- * version decides unless the build defines the macro.
- */
-#if !defined(TCD_HAVE_SYN_LINEAR_TIMEOUTS) && LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#define TCD_HAVE_SYN_LINEAR_TIMEOUTS
-#endif
-
-static unsigned int tcd_syn_linear_timeouts(const struct net *net)
-{
-#ifdef TCD_HAVE_SYN_LINEAR_TIMEOUTS
-	return READ_ONCE(net->ipv4.sysctl_tcp_syn_linear_timeouts);
-#else
-	return 0;
-#endif
-}
-
-/*
  * Seconds from the first SYN until connect() gives up: the (retries +
  * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s,
  * then they double: 1, 2, 4, 8 (15 s) for 3 retries and no linear timeouts;
@@ -63,7 +42,7 @@ static unsigned int tcd_syn_linear_timeouts(const struct net *net)
  */
 static unsigned int tcd_syn_giveup_s(const struct net *net, unsigned int retries)
 {
-	return tcd_syn_linear_timeouts(net) + 1 + tcd_syn_backoff_s(1, retries + 1);
+	return tcd_tcp_syn_linear_timeouts(net) + 1 + tcd_syn_backoff_s(1, retries + 1);
 }
 
 /*
@@ -148,11 +127,8 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	e->events &= ~(TCD_EV_SADDR_LOST | TCD_EV_STALL_ENDED);
 	e->events |= TCD_EV_SADDR_LOST;
 	e->lost_ns = now;
-	/*
-	 * Until the stall ends, stall_ns holds when the handshake began, for a
-	 * connect() that a signal interrupted and the kernel restarted (poison.c).
-	 */
-	e->stall_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
+	/* For a connect() that a signal interrupted and the kernel restarted. */
+	e->handshake_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
 	e->route_err = ret;
 	e->lost_state = state;
 	e->state = state;
