@@ -4,7 +4,7 @@
 # run-guest.sh VER [TEST...]: boot kernel VER (5.10, 6.1, 6.12) from the cache in
 # QEMU with a busybox initramfs holding the guest tests, and check the result.
 #
-# Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 600),
+# Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 1500),
 # TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
 # TCD_SELFTEST=fail,crash,hang (add harness self-tests from tests/selftest/),
 # MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko).
@@ -34,7 +34,7 @@ LOGDIR=$OUT/logs
 LOG=$LOGDIR/$VER.log
 INITRD=$OUT/initramfs/$VER.cpio.gz
 RESULT=${TCD_RESULT:-$LOGDIR/$VER.result}
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 MODULE_KO=${MODULE_KO:-$ROOT/build/$VER/tcpconndiag.ko}
