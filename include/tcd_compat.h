@@ -14,6 +14,8 @@
 #include <net/ip.h>
 #include <net/inet_timewait_sock.h>
 #include <net/netns/ipv4.h>
+#include <net/dst.h>
+#include <linux/ipv6.h>
 
 /* The connect-race guard this kernel has (see README, "poisoned socket"). */
 #if defined(TCD_HAVE_SK_DISCONNECTS)
@@ -104,6 +106,16 @@ static inline bool tcd_inet_sk_get_local_port_range(const struct sock *sk, int *
 	*high = nhigh;
 #endif
 	return *low != nlow || *high != nhigh;
+}
+
+/* The route cookie inet6_sk_rebuild_header() checks; IPv4 uses 0. */
+static inline u32 tcd_sk_dst_cookie(struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		return inet6_sk(sk)->dst_cookie;
+#endif
+	return 0;
 }
 
 /* x86-64 calling convention: the probed function's n-th argument. */

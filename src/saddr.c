@@ -69,12 +69,33 @@ static const char *tcd_dynaddr_hint(const struct sock *sk, int dynaddr)
 	return dynaddr > 0 ? TCD_HINT_DYN_NONE : TCD_HINT_DYN_OFF;
 }
 
+/*
+ * The rebuild functions return 0 at once while the socket's cached route is
+ * valid (__sk_dst_check()), which is every call on a healthy connection.
+ * Checking the same thing here lets those calls skip the return probe, the
+ * expensive half of a kretprobe. The check is the function's own, minus its
+ * side effect; a route that dies between the two checks is caught on the
+ * next retransmit.
+ */
+static bool tcd_route_still_valid(struct sock *sk)
+{
+	struct dst_entry *dst;
+	bool valid;
+
+	rcu_read_lock();
+	dst = rcu_dereference(sk->sk_dst_cache);
+	valid = dst && (!READ_ONCE(dst->obsolete) ||
+			dst->ops->check(dst, tcd_sk_dst_cookie(sk)));
+	rcu_read_unlock();
+	return valid;
+}
+
 static int tcd_rebuild_save(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock **skp = (void *)ri->data;
 
 	*skp = (struct sock *)tcd_arg(regs, 0);
-	return (*skp)->sk_protocol != IPPROTO_TCP;
+	return (*skp)->sk_protocol != IPPROTO_TCP || tcd_route_still_valid(*skp);
 }
 
 int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
