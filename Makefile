@@ -28,6 +28,7 @@ kernels: deps
 
 # The three Debian kernels, warnings as errors.
 modules-all: kernels
+	@mkdir -p build
 	@for v in $(KVERS); do scripts/build-module.sh $$v >build/build-$$v.log 2>&1 \
 		|| { cat build/build-$$v.log; exit 1; }; \
 		echo "built build/$$v/tcpconndiag.ko"; done
