@@ -12,6 +12,7 @@
 #include <linux/moduleparam.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
+#include <net/net_namespace.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -207,6 +208,21 @@ fail:
 	return err;
 }
 
+/*
+ * Rows and destinations are keyed by the netns inode number, which the
+ * kernel reuses: forget a namespace's entries when it exits, or the next
+ * namespace to get its number would see them.
+ */
+static void __net_exit tcd_net_exit(struct net *net)
+{
+	tcd_table_clear_netns(net->ns.inum);
+	tcd_dests_clear_netns(net->ns.inum);
+}
+
+static struct pernet_operations tcd_net_ops = {
+	.exit = tcd_net_exit,
+};
+
 static int tcd_check_params(void)
 {
 	if (tcd_capacity < 16 || tcd_capacity > TCD_CAPACITY_MAX) {
@@ -238,10 +254,15 @@ static int __init tcd_init(void)
 		pr_err("cannot allocate a table of %u sockets; not loaded\n", tcd_capacity);
 		return err;
 	}
+	err = register_pernet_subsys(&tcd_net_ops);
+	if (err) {
+		pr_err("cannot register netns hooks: error %d; not loaded\n", err);
+		goto out_table;
+	}
 	err = tcd_proc_init();
 	if (err) {
 		pr_err("cannot create /proc/%s: error %d; not loaded\n", TCD_NAME, err);
-		goto out_table;
+		goto out_pernet;
 	}
 	err = tcd_register_all();
 	if (err)
@@ -251,6 +272,8 @@ static int __init tcd_init(void)
 	return 0;
 out_proc:
 	tcd_proc_exit();
+out_pernet:
+	unregister_pernet_subsys(&tcd_net_ops);
 out_table:
 	tcd_table_exit();
 	return err;
@@ -261,6 +284,7 @@ static void __exit tcd_exit(void)
 	/* Unregistering waits for running handlers, so the table is idle after it. */
 	tcd_unregister_all();
 	tcd_proc_exit();
+	unregister_pernet_subsys(&tcd_net_ops);
 	tcd_table_exit();
 	pr_info("unloaded\n");
 }

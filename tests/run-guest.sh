@@ -6,6 +6,7 @@
 #
 # Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 1500),
 # TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
+# QEMU_ACCEL (tcg; "tcg,thread=single" for tests marked "# tcd-accel: single"),
 # TCD_SELFTEST=fail,crash,hang (add harness self-tests from tests/selftest/),
 # MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko).
 # Writes build/logs/VER.log (console) and build/logs/VER.result (counts).
@@ -218,7 +219,7 @@ echo "$VER: booting $RELEASE with ${#TESTS[@]} test(s), timeout ${GUEST_TIMEOUT}
 start=$SECONDS
 set +e
 timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
-	-accel tcg -cpu max -m "${QEMU_MEM:-512}" -smp "${QEMU_SMP:-2}" \
+	-accel "${QEMU_ACCEL:-tcg}" -cpu max -m "${QEMU_MEM:-512}" -smp "${QEMU_SMP:-2}" \
 	-nographic -no-reboot -nic none \
 	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.cpio.gz" -append "$APPEND" \
 	${QEMU_EXTRA:-} </dev/null 2>&1 |

@@ -1,0 +1,396 @@
+# SPDX-License-Identifier: GPL-2.0
+# Security (issue 4): /proc/tcpconndiag is root-only; a reader sees only its
+# own network namespace's rows and destinations (two and more netns, plus a
+# fresh netns that may reuse a dead one's inode number); writes need
+# CAP_NET_ADMIN and every bad write fails with its errno and changes nothing;
+# an unprivileged program cannot flood the kernel log: alerts are bounded by
+# alert_burst per alert_interval and printed + suppressed adds up to events.
+# tcd-timeout: 300
+
+P=/proc/tcpconndiag
+T=/tmp/sec
+mkdir -p $T
+chmod 1777 $T
+NOBODY=65534
+PR=/proc/sys/net/ipv4/ip_local_port_range
+PR0=$(cat $PR)
+
+counter() {
+	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" "${2:-$P}"
+}
+
+# is DESC GOT WANT
+is() {
+	if [ -n "$2" ] && [ "$2" = "$3" ]; then
+		tap_ok "$1 ($2)"
+	else
+		tap_fail "$1" "got '$2', want '$3'"
+		return 1
+	fi
+}
+
+# wait_for FILE [TENTHS]: until FILE exists (default 60 s).
+wait_for() {
+	_i=0
+	while [ ! -e "$1" ] && [ $_i -lt "${2:-600}" ]; do
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	[ -e "$1" ]
+}
+
+# wait_line FILE REGEX [TENTHS]: until a line of FILE matches.
+wait_line() {
+	_i=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $_i -lt "${3:-600}" ]; do
+		usleep 20000
+		_i=$((_i + 1))
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
+
+# snap FILE: the /proc file minus what moves by itself (ages, probe hits).
+snap() {
+	sed -e 's/ age_s=[0-9]*//; s/ lost_s_ago=[0-9]*//; s/ last_s_ago=[0-9]*//' \
+		-e 's/^\(probe: [^ ]*\) hits=[0-9]*/\1/' $P >"$1"
+}
+
+# result LINE: the err= of a tcd-sec result line.
+res_err() {
+	sed -n 's/^result op=[^ ]* err=\([^ ]*\) .*/\1/p' | tail -n 1
+}
+
+# klines NAME [UNTIL]: kernel log lines after mark NAME (and before mark UNTIL).
+klines() {
+	_a=$(cat "$TCD_STATE/mark.$1")
+	_b=
+	[ -n "${2:-}" ] && _b=$(cat "$TCD_STATE/mark.$2")
+	dmesg | awk -v a="$_a" -v b="$_b" 'b != "" && index($0, b) { exit } f { print } index($0, a) { f = 1 }'
+}
+
+# sum_supp: the sum of suppressed=N over stdin.
+sum_supp() {
+	grep -o 'suppressed=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# nrows FILE [PATTERN]: sock: rows (matching PATTERN).
+nrows() {
+	grep '^sock: ' "$1" | grep -c "${2:-.}"
+}
+
+unload_module
+tap_check "dummy module loads" load_netmod dummy || exit 0
+tap_check "module loads" load_module || exit 0
+
+# ---- 1. who may open the file --------------------------------------------------
+is "/proc/tcpconndiag mode and owner" "$(stat -c '%a %u %g' $P)" "400 0 0"
+is "nobody cannot open it for reading" \
+	"$(tcd-sec -u $NOBODY read $T/nobody.out | res_err)" EACCES
+is "nobody cannot open it for writing" \
+	"$(tcd-sec -u $NOBODY write clear | res_err)" EACCES
+tap_check "nobody read nothing" test ! -s $T/nobody.out
+is "root without CAP_NET_ADMIN can still read (mode 0400, owner)" \
+	"$(tcd-sec -C read $T/nocap.out | res_err)" 0
+
+# ---- 2. state to protect: rows, a destination, counters ---------------------------
+# A destination line: port range of 2, a third connect to 127.0.0.2:5990 fails.
+echo "40000 40001" >$PR
+tcd-storm eaddr-flood -d 1 -p 5990 -t 1 -q 0 >$T/flood0.out 2>&1
+echo "$PR0" >$PR
+# Three rows: SYN_SENT sockets whose source address is deleted (TCP_SYNCNT=1:
+# the retransmit at 1 s fails, they give up at 3 s and stay open).
+ip link add tcdsec0 type dummy && ip link set tcdsec0 up &&
+	ip addr add 192.0.2.1/24 dev tcdsec0 || tap_fail "dummy device tcdsec0" "$(ip addr)"
+tcd-storm hold -n 3 -s 1 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdsec0" \
+	-W $T/h0.stop -w 300 192.0.2.2 80 >$T/h0.out 2>&1 &
+h0=$!
+sleep 5
+snap $T/s0
+if [ "$(nrows $T/s0)" = 3 ] && grep -q '^eaddrnotavail-dest: dst=127.0.0.2:5990 ' $T/s0 &&
+	[ "$(counter connect-failed $T/s0)" -gt 0 ]; then
+	tap_ok "state to protect: 3 rows, a destination, counters"
+else
+	tap_fail "state to protect: 3 rows, a destination, counters" "$(cat $T/s0)" "$(cat $T/h0.out)"
+fi
+
+# ---- 3. writes that must fail and change nothing -----------------------------------
+# bad_write DESC ERRNO TCD-SEC-ARGS...
+bad_write() {
+	_d=$1
+	_want=$2
+	shift 2
+	snap $T/before
+	_r=$(tcd-sec "$@" 2>&1)
+	snap $T/after
+	_e=$(echo "$_r" | res_err)
+	if [ "$_e" != "$_want" ]; then
+		tap_fail "$_d fails with $_want" "got: $_r"
+	elif ! cmp -s $T/before $T/after; then
+		tap_fail "$_d ($_want) changes nothing" "$(diff $T/before $T/after)"
+	else
+		tap_ok "$_d fails with $_want and changes nothing"
+	fi
+}
+bad_write "root without CAP_NET_ADMIN writing clear" EPERM -C write clear
+bad_write "fd opened by root, clear written after setuid(nobody)" EPERM -O -u $NOBODY write clear
+bad_write "garbage 'foo'" EINVAL write foo
+bad_write "'CLEAR'" EINVAL write CLEAR
+bad_write "'clear ' (trailing space)" EINVAL write 'clear '
+bad_write "'clear' with two newlines" EINVAL write 'clear\n\n'
+bad_write "newline then 'clear'" EINVAL write '\nclear'
+bad_write "a bare newline" EINVAL write '\n'
+bad_write "empty write (0 bytes)" EINVAL write ''
+bad_write "32 bytes of garbage (the limit)" EINVAL write-fill x 32
+bad_write "33 bytes (over the limit)" E2BIG write-fill x 33
+bad_write "4096 bytes" E2BIG write-fill x 4096
+bad_write "'clear' padded to 33 bytes" E2BIG write 'clear                            '
+bad_write "binary: 'clear' plus NUL" EINVAL write 'clear\0'
+bad_write "binary: NUL then 'clear'" EINVAL write '\0clear'
+bad_write "binary: 'clear', NUL, garbage" EINVAL write 'clear\0garbage'
+bad_write "binary: a single NUL" EINVAL write '\0'
+bad_write "binary: bytes ff fe 00 01" EINVAL write '\xff\xfe\x00\x01'
+bad_write "binary: 'clear' plus byte 80" EINVAL write 'clear\x80'
+bad_write "unreadable buffer" EFAULT write-efault
+tap_check "rows and counters still there after the bad writes" cmp -s $T/s0 $T/after
+
+# ---- 4. clear works ---------------------------------------------------------------
+r=$(tcd-sec write clear)
+is "write 'clear' (no newline) succeeds with 5 bytes" "$(echo "$r" | sed -n 's/^result op=write err=0 ret=\([0-9]*\)$/\1/p')" 5
+snap $T/s1
+is "clear: no rows left" "$(nrows $T/s1)" 0
+is "clear: no destination lines" "$(grep -c '^eaddrnotavail-dest:' $T/s1)" 0
+is "clear: table used=0" "$(sed -n 's/^table: used=\([0-9]*\) .*/\1/p' $T/s1)" 0
+is "clear: counters reset (connect-failed)" "$(counter connect-failed $T/s1)" 0
+is "clear: counters reset (saddr-lost)" "$(counter saddr-lost $T/s1)" 0
+r=$(tcd-sec write 'clear\n')
+is "write 'clear\\n' succeeds with 6 bytes" "$(echo "$r" | sed -n 's/^result op=write err=0 ret=\([0-9]*\)$/\1/p')" 6
+touch $T/h0.stop
+wait $h0
+
+# ---- 5. network namespaces -----------------------------------------------------------
+# init netns: two rows to 198.51.100.x and a destination 127.0.0.2:5992.
+echo "40000 40001" >$PR
+tcd-storm eaddr-flood -d 1 -p 5992 -t 1 -q 0 >$T/flood2.out 2>&1
+echo "$PR0" >$PR
+ip link add tcdsec1 type dummy && ip link set tcdsec1 up &&
+	ip addr add 198.51.100.1/24 dev tcdsec1 || tap_fail "dummy device tcdsec1" "$(ip addr)"
+tcd-storm hold -n 2 -s 1 -b 198.51.100.1 -x "ip addr del 198.51.100.1/24 dev tcdsec1" \
+	-W $T/h1.stop -w 300 198.51.100.2 80 >$T/h1.out 2>&1 &
+h1=$!
+
+# netns A: three rows to 192.0.2.x and a destination 127.0.0.2:5991; it
+# shows its view, waits, shows it again after netns B's clear, then closes
+# its sockets (rows go) and exits, leaving its destination in the module.
+cat >$T/nsA.sh <<'EOF'
+T=/tmp/sec
+ip link set lo up
+ip link add tcdnsA type dummy && ip link set tcdnsA up && ip addr add 192.0.2.1/24 dev tcdnsA
+tcd-sec netns >$T/nsA.ino
+pr=$(cat /proc/sys/net/ipv4/ip_local_port_range)
+echo "40000 40001" >/proc/sys/net/ipv4/ip_local_port_range
+tcd-storm eaddr-flood -d 1 -p 5991 -t 1 -q 0 >$T/nsA.flood 2>&1
+echo "$pr" >/proc/sys/net/ipv4/ip_local_port_range
+tcd-storm hold -n 3 -s 1 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdnsA" \
+	-W $T/nsA.stop -w 300 192.0.2.2 80 >$T/nsA.hold 2>&1 &
+hp=$!
+sleep 5
+cat /proc/tcpconndiag >$T/nsA.view1
+touch $T/nsA.ready
+i=0
+while [ ! -e $T/nsA.go ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+cat /proc/tcpconndiag >$T/nsA.view2
+touch $T/nsA.stop
+wait $hp
+i=0
+while grep -q '^sock: ' /proc/tcpconndiag && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
+cat /proc/tcpconndiag >$T/nsA.view3
+touch $T/nsA.done
+EOF
+rm -f $T/nsA.*.stop $T/nsA.ready $T/nsA.go $T/nsA.done $T/nsA.stop
+tcd-sec -n exec sh $T/nsA.sh >$T/nsA.log 2>&1 &
+apid=$!
+if ! wait_for $T/nsA.ready 600; then
+	tap_fail "netns A set up" "$(cat $T/nsA.log $T/nsA.hold $T/nsA.flood 2>&1)"
+fi
+sleep 1
+cat $P >$T/init.view1
+tcd-sec -n read $T/nsB.view1 >/dev/null
+ino_a=$(sed -n 's/^netns inode=//p' $T/nsA.ino)
+ino_b=$(tcd-sec -n netns | sed -n 's/^netns inode=//p')
+ino_i=$(tcd-sec netns | sed -n 's/^netns inode=//p')
+diag "netns inodes: init=$ino_i A=$ino_a B(one of them)=$ino_b"
+
+is "netns A sees its 3 rows" "$(nrows $T/nsA.view1 'dst=192\.0\.2\.')" 3 ||
+	diag "netns A: $(cat $T/nsA.log $T/nsA.hold; grep -E '^(sock|table|counter: saddr)' $T/nsA.view1)"
+is "netns A sees no row of the initial netns" "$(nrows $T/nsA.view1 'dst=198\.51\.100\.')" 0
+is "netns A sees only its own rows" "$(nrows $T/nsA.view1)" 3
+is "netns A sees its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5991 ' $T/nsA.view1)" 1
+is "netns A sees no destination of the initial netns" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5992 ' $T/nsA.view1)" 0
+is "initial netns sees its 2 rows" "$(nrows $T/init.view1 'dst=198\.51\.100\.')" 2
+is "initial netns sees no row of netns A" "$(nrows $T/init.view1 'dst=192\.0\.2\.')" 0
+is "initial netns sees its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5992 ' $T/init.view1)" 1
+is "initial netns sees no destination of netns A" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5991 ' $T/init.view1)" 0
+is "netns B sees no rows" "$(nrows $T/nsB.view1)" 0
+is "netns B sees no destinations" "$(grep -c '^eaddrnotavail-dest:' $T/nsB.view1)" 0
+tap_check "netns B still sees the header and global counters" \
+	grep -qE '^counter: connect-failed [1-9][0-9]*$' $T/nsB.view1
+
+# clear from netns B (root): forgets B's (nothing), touches nobody else's.
+is "clear from netns B succeeds" "$(tcd-sec -n write clear | res_err)" 0
+cat $P >$T/init.view2
+touch $T/nsA.go
+wait_for $T/nsA.done 300
+wait $apid
+is "after B's clear: netns A keeps its 3 rows" "$(nrows $T/nsA.view2 'dst=192\.0\.2\.')" 3
+is "after B's clear: netns A keeps its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5991 ' $T/nsA.view2)" 1
+is "after B's clear: initial netns keeps its 2 rows" "$(nrows $T/init.view2 'dst=198\.51\.100\.')" 2
+is "after B's clear: initial netns keeps its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5992 ' $T/init.view2)" 1
+is "after B's clear: global counters not reset" \
+	"$(counter connect-failed $T/init.view2)" "$(counter connect-failed $T/init.view1)"
+is "netns A's rows went with its sockets" "$(nrows $T/nsA.view3)" 0
+
+# A fresh netns must not inherit a dead one's entries. Namespace inode
+# numbers are recycled (lowest free first), so try until one gets A's.
+sleep 2
+reused=
+k=0
+while [ $k -lt 10 ]; do
+	k=$((k + 1))
+	tcd-sec -n exec sh -c 'tcd-sec netns; cat /proc/tcpconndiag' >$T/nsC.view 2>&1
+	ino_c=$(sed -n 's/^netns inode=//p' $T/nsC.view)
+	if [ "$ino_c" = "$ino_a" ]; then
+		reused=1
+		break
+	fi
+	sleep 1
+done
+diag "new netns inode $ino_c after $k tries (netns A had $ino_a; reused: ${reused:-no})"
+is "a new netns sees no rows" "$(nrows $T/nsC.view)" 0
+is "a new netns sees no destinations${reused:+ (it reuses dead netns A's inode number)}" \
+	"$(grep -c '^eaddrnotavail-dest:' $T/nsC.view)" 0
+grep '^eaddrnotavail-dest:' $T/nsC.view | sed 's/^/# new netns sees: /'
+
+# clear from a non-initial netns forgets that netns's own entries only.
+tcd-sec -n exec sh -c 'T=/tmp/sec; ip link set lo up
+	echo "40000 40001" >/proc/sys/net/ipv4/ip_local_port_range
+	tcd-storm eaddr-flood -d 1 -p 5994 -t 1 -q 0 >/dev/null 2>&1
+	cat /proc/tcpconndiag >$T/nsE.view1
+	tcd-sec write clear >$T/nsE.clear
+	cat /proc/tcpconndiag >$T/nsE.view2'
+cat $P >$T/init.view3
+is "netns E sees its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5994 ' $T/nsE.view1)" 1
+is "netns E's clear succeeds" "$(res_err <$T/nsE.clear)" 0
+is "netns E's clear forgets its destination" "$(grep -c '^eaddrnotavail-dest:' $T/nsE.view2)" 0
+is "netns E's clear keeps the initial netns's rows" "$(nrows $T/init.view3 'dst=198\.51\.100\.')" 2
+is "netns E's clear keeps the initial netns's destination" \
+	"$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5992 ' $T/init.view3)" 1
+c3=$(counter connect-failed $T/init.view3)
+if [ "${c3:-0}" -gt 0 ]; then
+	tap_ok "netns E's clear does not reset the global counters (connect-failed $c3)"
+else
+	tap_fail "netns E's clear does not reset the global counters" "connect-failed ${c3:-missing}"
+fi
+touch $T/h1.stop
+wait $h1
+ip link del tcdsec0
+ip link del tcdsec1
+
+# ---- 6. rate limit: saddr-lost storm from nobody ----------------------------------
+# alert_burst=4 per alert_interval=5 s. Each wave: nobody opens 40
+# non-blocking connects from 203.0.113.1 (TCP_SYNCNT=2: retransmits at 1 s
+# and 3 s, give-up at 7 s); root deletes the address, so every socket gets
+# one saddr-lost event (the second failure finds its row already marked).
+# Waves are 9 s apart: each falls in a fresh window. A last wave of one
+# socket, after the window, carries the previous wave's suppressed count.
+BURST=4
+unload_module
+tap_check "reload with alert_burst=$BURST alert_interval=5" \
+	load_module alert_burst=$BURST alert_interval=5 || exit 0
+ip link add tcdsec2 type dummy && ip link set tcdsec2 up || tap_fail "dummy device tcdsec2"
+ev_total=0
+lines_total=0
+supp_total=0
+for w in 1 2 3; do
+	n=40
+	[ $w = 3 ] && n=1
+	ip addr add 203.0.113.1/24 dev tcdsec2
+	c0=$(counter saddr-lost)
+	dmesg_mark wave$w
+	tcd-sec -u $NOBODY exec tcd-storm hold -n $n -s 2 -b 203.0.113.1 -w 8 \
+		203.0.113.2 80 >$T/wave$w.out 2>&1 &
+	wp=$!
+	wait_line $T/wave$w.out '^held' 300 || tap_fail "wave $w: connects" "$(cat $T/wave$w.out)"
+	ip addr del 203.0.113.1/24 dev tcdsec2
+	wait $wp
+	sleep 1
+	ev=$(($(counter saddr-lost) - c0))
+	klines wave$w | grep 'tcpconndiag: saddr-lost ' >$T/wave$w.lines
+	nl=$(wc -l <$T/wave$w.lines)
+	ns=$(sum_supp <$T/wave$w.lines)
+	diag "wave $w: sockets=$n events=$ev lines=$nl suppressed-in-lines=$ns"
+	is "wave $w: every socket lost its source (saddr-lost events)" "$ev" "$n"
+	want=$n
+	[ "$want" -gt $BURST ] && want=$BURST
+	is "wave $w: printed lines == min(alert_burst, events)" "$nl" "$want"
+	if [ "$nl" -gt 0 ] && [ "$(grep -c " uid=$NOBODY " $T/wave$w.lines)" = "$nl" ]; then
+		tap_ok "wave $w: every line names the unprivileged owner (uid=$NOBODY)"
+	else
+		tap_fail "wave $w: every line names the unprivileged owner" "$(cat $T/wave$w.lines)"
+	fi
+	ev_total=$((ev_total + ev))
+	lines_total=$((lines_total + nl))
+	supp_total=$((supp_total + ns))
+done
+is "wave 2's first line carries wave 1's drops" \
+	"$(head -n 1 $T/wave2.lines | grep -o 'suppressed=[0-9]*')" "suppressed=$((40 - BURST))"
+is "the last line carries wave 2's drops" \
+	"$(head -n 1 $T/wave3.lines | grep -o 'suppressed=[0-9]*')" "suppressed=$((40 - BURST))"
+is "saddr-lost: printed + suppressed == events" "$((lines_total + supp_total))" "$ev_total"
+is "counter alerts-printed == lines printed" "$(counter alerts-printed)" "$lines_total"
+is "counter alerts-suppressed == events - printed" "$(counter alerts-suppressed)" \
+	"$((ev_total - lines_total))"
+ip link del tcdsec2
+
+# ---- 7. rate limit: EADDRNOTAVAIL storm from nobody ---------------------------------
+# Port range of 4, 8 destinations (more than alert_burst), hammered for 11 s
+# (three windows), then after 6 s quiet one failure each to half of them,
+# after 6 s more to the other half: every suppressed count must come out on
+# some printed line. Per destination at most one line per 5 s.
+echo clear >$P
+echo "40000 40003" >$PR
+dmesg_mark eflood
+c0=$(counter eaddrnotavail-ephemeral-exhausted)
+t0=$(cut -d. -f1 /proc/uptime)
+tcd-sec -u $NOBODY exec tcd-storm eaddr-flood -d 8 -p 5993 -t 11 -q 6 >$T/eflood.out 2>&1
+secs=$(($(cut -d. -f1 /proc/uptime) - t0))
+echo "$PR0" >$PR
+diag "$(cat $T/eflood.out)"
+events=$(sed -n 's/^events .* total=\([0-9]*\) .*/\1/p' $T/eflood.out)
+ev=$(($(counter eaddrnotavail-ephemeral-exhausted) - c0))
+klines eflood | grep 'tcpconndiag: eaddrnotavail ' >$T/eflood.lines
+nl=$(wc -l <$T/eflood.lines)
+ns=$(sum_supp <$T/eflood.lines)
+diag "eaddrnotavail: events=$events counted=$ev lines=$nl suppressed-in-lines=$ns in ${secs}s"
+is "EADDRNOTAVAIL events counted" "$ev" "$events"
+# Windows start at least 5 s apart; secs is whole seconds (+1 for rounding).
+bound=$((((secs + 1) / 5 + 1) * BURST))
+if [ "$nl" -ge 8 ] && [ "$nl" -le "$bound" ]; then
+	tap_ok "eaddrnotavail lines bounded ($nl <= $bound for ${secs}s)"
+else
+	tap_fail "eaddrnotavail lines bounded" "$nl lines, want 8..$bound"
+fi
+worst=0
+for d in 2 3 4 5 6 7 8 9; do
+	k=$(grep -c "dst=127.0.0.$d:5993 " $T/eflood.lines)
+	[ "$k" -gt "$worst" ] && worst=$k
+done
+if [ "$worst" -le $(((secs + 1) / 5 + 1)) ]; then
+	tap_ok "at most one line per destination per 5 s (worst $worst)"
+else
+	tap_fail "at most one line per destination per 5 s" "$worst lines for one destination in ${secs}s"
+fi
+is "eaddrnotavail: printed + suppressed == events" "$((nl + ns))" "$events"
+is "counter alerts-printed == lines printed" "$(counter alerts-printed)" "$nl"
+is "counter alerts-suppressed == events - printed" "$(counter alerts-suppressed)" "$((events - nl))"
+
+tap_check "unload" unload_module
