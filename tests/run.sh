@@ -35,19 +35,34 @@ done
 runs=()
 for ver in "$@"; do
 	[ -n "$normal" ] && runs+=("$ver:tcg:$normal")
+done
+# Second phase: the single-threaded boots start once the first ones are done,
+# so the two kinds do not starve each other of the host's CPUs.
+for ver in "$@"; do
 	[ -n "$single" ] && runs+=("$ver:tcg,thread=single:$single")
 done
 
-# Boots run in parallel (TCD_JOBS, default: all at once): the guests spend
+# The boots of a phase run in parallel: the guests spend
 # most of their time waiting on TCP timers, so this cuts the wall time. Their
 # output lines carry a "VER: " prefix, so interleaving stays readable.
-jobs_max=${TCD_JOBS:-${#runs[@]}}
-declare -A res_of=() pid_of=()
-for run in "${runs[@]}"; do
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
-		wait -n || true
+declare -A res_of=() pid_of=() rc_of=()
+# finish_phase: wait for every boot started so far, keeping each exit status.
+finish_phase() {
+	local run rc
+	for run in "${!pid_of[@]}"; do
+		[ -n "${rc_of[$run]:-}" ] && continue
+		rc=0
+		wait "${pid_of[$run]}" || rc=$?
+		rc_of[$run]=$rc
 	done
+}
+phase=tcg
+for run in "${runs[@]}"; do
 	IFS=: read -r ver accel tests <<<"$run"
+	if [ "$accel" != "$phase" ]; then
+		finish_phase
+		phase=$accel
+	fi
 	res_of[$run]=$(mktemp)
 	out=${TCD_OUT:-$HERE/../build}
 	[ "$accel" = tcg ] || out=$out/single
@@ -56,12 +71,12 @@ for run in "${runs[@]}"; do
 		"$HERE/run-guest.sh" "$ver" $tests &
 	pid_of[$run]=$!
 done
+finish_phase
 for run in "${runs[@]}"; do
 	IFS=: read -r ver accel tests <<<"$run"
 	label=$ver
 	[ "$accel" = tcg ] || label="$ver ($accel)"
-	rc=0
-	wait "${pid_of[$run]}" || rc=$?
+	rc=${rc_of[$run]:-1}
 	res=${res_of[$run]}
 	if [ -s "$res" ]; then
 		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res")

@@ -445,14 +445,28 @@ diag "dyn: sources seen during connect(): $srcs"
 first=$(echo $srcs | cut -d' ' -f1)
 last=$(echo $srcs | awk '{ print $NF }')
 is "dyn: connect() started from 192.0.2.1" "${first%:*}" 192.0.2.1
-is "dyn: ip_dynaddr re-selected the surviving 192.0.2.3, same port" "$last" "192.0.2.3:${first##*:}"
-check_quiet dyn $T/dyn.out $T/dyn.log $T/dyn.proc ETIMEDOUT
+# What the kernel did decides what the module must say. A retransmit whose
+# route lookup ran before the surviving address was promoted fails once and
+# leaves its error in sk_err_soft: connect() then ends in ENETUNREACH, and
+# that failure is a real source-address stall. Otherwise the re-selection
+# was clean: ETIMEDOUT and no alert.
+dyn_err=$(ev $T/dyn.out connect-end | kv err)
+dyn_lost=0
+if [ "$dyn_err" = ETIMEDOUT ]; then
+	is "dyn: ip_dynaddr re-selected the surviving 192.0.2.3, same port" "$last" "192.0.2.3:${first##*:}"
+	check_quiet dyn $T/dyn.out $T/dyn.log $T/dyn.proc ETIMEDOUT
+else
+	diag "dyn: connect() got $dyn_err: a rebuild failed before the re-selection (sources: $srcs)"
+	dyn_lost=$(alerts $T/dyn.log saddr-lost | grep -c -F " src=$first ")
+	is "dyn: the failed rebuild is reported once" "$dyn_lost" 1
+fi
 check_stall dynb $T/dynb.out $T/dyn.log $T/dynb.proc 198.51.100.2:80 1 \
 	"cannot help: the socket was bound"
 check_stall dynn $T/dynn.out $T/dyn.log $T/dynn.proc 203.0.113.2:80 1 \
 	"ip_dynaddr is on but found no other source"
-is "ip_dynaddr: counter saddr-lost +2 (dynb, dynn)" "$(($(counter saddr-lost) - c0))" 2
-is "ip_dynaddr: counter stall-ended +2" "$(($(counter stall-ended) - e0))" 2
+is "ip_dynaddr: counter saddr-lost +$((2 + dyn_lost)) (dynb, dynn, dyn if it stalled)" \
+	"$(($(counter saddr-lost) - c0))" $((2 + dyn_lost))
+is "ip_dynaddr: counter stall-ended +$((2 + dyn_lost))" "$(($(counter stall-ended) - e0))" $((2 + dyn_lost))
 echo "$old_dynaddr" >/proc/sys/net/ipv4/ip_dynaddr
 for d in tcdsd0 tcdsd1 tcdsd2; do ip link del $d; done
 

@@ -10,7 +10,7 @@
 # handlers do nothing (RIP 0 in __inet_stream_connect's patched entry on all
 # three kernels): an emulator problem with kernel text patched while other
 # vCPUs run it. It passes with -accel tcg,thread=single.
-# tcd-timeout: 480
+# tcd-timeout: 900
 # tcd-accel: single
 
 P=/proc/tcpconndiag
