@@ -16,9 +16,6 @@ no_alert_since() {
 	if [ -z "$_a" ]; then tap_ok "$2"; else tap_fail "$2" "$_a"; fi
 }
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
-}
 
 # Bad parameters must be refused with a message naming the parameter.
 for bad in capacity=0 capacity=99999999 maxactive=0 maxactive_short=0 maxactive=100000; do

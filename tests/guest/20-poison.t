@@ -18,9 +18,6 @@ SHUT_ROUNDS=5
 rm -rf $S
 mkdir -p $S
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
-}
 
 # kv KEY LINE: the value of " KEY=" in LINE (keys are space-separated).
 kv() {

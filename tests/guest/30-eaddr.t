@@ -22,9 +22,6 @@ restore() {
 trap 'restore; unload_module >/dev/null 2>&1' EXIT
 trap 'exit 1' TERM INT
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
-}
 
 # "ephemeral bound connect" eaddrnotavail counters.
 eaddr_counters() {

@@ -16,9 +16,6 @@ P=/proc/tcpconndiag
 T=/tmp/saddr
 mkdir -p $T
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
-}
 
 probe_hits() {
 	sed -n "s/^probe: $1 hits=\([0-9]*\) .*/\1/p" $P
@@ -61,14 +58,6 @@ calc() {
 	awk "BEGIN { printf \"%.3f\", $1 }"
 }
 
-# is DESC GOT WANT
-is() {
-	if [ -n "$2" ] && [ "$2" = "$3" ]; then
-		tap_ok "$1 ($2)"
-	else
-		tap_fail "$1" "got '$2', want '$3'"
-	fi
-}
 
 # cmp_ok DESC A OP B [NOTE]: numeric comparison (decimals allowed), OP one of < <= > >=.
 cmp_ok() {

@@ -18,9 +18,6 @@ T=/tmp/rel
 mkdir -p $T
 CYCLES=${TCD_REL_CYCLES:-100}
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
-}
 
 # table FIELD: used, capacity or evictions from the table: line.
 table() {
@@ -32,15 +29,6 @@ probe() {
 	sed -n "s/^probe: $2 .*$1=\([0-9]*\).*/\1/p" $P
 }
 
-# is DESC GOT WANT
-is() {
-	if [ -n "$2" ] && [ "$2" = "$3" ]; then
-		tap_ok "$1 ($2)"
-	else
-		tap_fail "$1" "got '$2', want '$3'"
-		return 1
-	fi
-}
 
 # outcome FILE KIND ERR: a tcd-storm outcome count (0 if none).
 outcome() {

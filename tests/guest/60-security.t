@@ -15,19 +15,7 @@ NOBODY=65534
 PR=/proc/sys/net/ipv4/ip_local_port_range
 PR0=$(cat $PR)
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" "${2:-$P}"
-}
 
-# is DESC GOT WANT
-is() {
-	if [ -n "$2" ] && [ "$2" = "$3" ]; then
-		tap_ok "$1 ($2)"
-	else
-		tap_fail "$1" "got '$2', want '$3'"
-		return 1
-	fi
-}
 
 # wait_for FILE [TENTHS]: until FILE exists (default 60 s).
 wait_for() {

@@ -6,9 +6,6 @@
 P=/proc/tcpconndiag
 N=1000
 
-counter() {
-	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" $P
-}
 
 tap_check "module loads with defaults" load_module || exit 0
 f0=$(counter connect-failed)

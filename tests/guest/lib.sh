@@ -184,3 +184,19 @@ load_netmod() {
 		fi
 	done
 }
+
+# counter NAME [FILE]: the value of "counter: NAME N" in /proc/tcpconndiag
+# (or in a saved copy of it).
+counter() {
+	sed -n "s/^counter: $1 \([0-9]*\)$/\1/p" "${2:-/proc/tcpconndiag}"
+}
+
+# is DESC GOT WANT: ok when GOT is non-empty and equals WANT; returns 1 if not.
+is() {
+	if [ -n "$2" ] && [ "$2" = "$3" ]; then
+		tap_ok "$1 ($2)"
+	else
+		tap_fail "$1" "got '$2', want '$3'"
+		return 1
+	fi
+}
