@@ -59,6 +59,7 @@ struct tcd_entry {
 	struct hlist_node hnode;
 	struct list_head lru;
 	const void *key;	/* the struct sock address: identity only */
+	unsigned long ino;	/* its socket inode, 0 if unknown: see tcd_lookup() */
 	u32 netns;		/* net->ns.inum of the socket */
 	u16 family;
 	u8 state;		/* TCP state when last updated */
@@ -136,6 +137,7 @@ extern unsigned int tcd_maxactive_short;
 /* table.c: all calls below except tcd_table_maybe_has() need tcd_lock. */
 extern spinlock_t tcd_lock;
 extern u64 tcd_evictions;
+extern u64 tcd_stale;
 extern unsigned int tcd_used;
 int tcd_table_init(unsigned int capacity);
 void tcd_table_exit(void);

@@ -35,7 +35,7 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 	struct tcd_dest d;
 	unsigned long flags;
 	unsigned int used;
-	u64 evictions, now = ktime_get_ns();
+	u64 evictions, stale, now = ktime_get_ns();
 	int i;
 
 	seq_printf(m, "version: %s\n", TCD_VERSION);
@@ -70,9 +70,10 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 	spin_lock_irqsave(&tcd_lock, flags);
 	used = tcd_used;
 	evictions = tcd_evictions;
+	stale = tcd_stale;
 	spin_unlock_irqrestore(&tcd_lock, flags);
-	seq_printf(m, "table: used=%u capacity=%u evictions=%llu\n", used, tcd_capacity,
-		   evictions);
+	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu\n", used,
+		   tcd_capacity, evictions, stale);
 	seq_puts(m, "sockets:\n");
 }
 

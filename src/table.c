@@ -13,6 +13,7 @@
 
 DEFINE_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
+u64 tcd_stale;
 unsigned int tcd_used;
 
 static struct tcd_entry *tcd_entries;
@@ -68,14 +69,50 @@ bool tcd_table_maybe_has(const struct sock *sk)
 	return READ_ONCE(tcd_bucket(sk)->first) != NULL;
 }
 
+/*
+ * The inode number of @sk's struct socket, 0 when it has none (orphaned, or
+ * a child not yet accepted). Unlike the sock's address it is not reused, so
+ * it tells a row's socket from a later one allocated at the same address.
+ * The caller is inside a probed call on @sk; the inode is freed by RCU.
+ */
+static unsigned long tcd_sk_ino(const struct sock *sk)
+{
+	struct socket *sock;
+	unsigned long ino = 0;
+
+	rcu_read_lock();
+	sock = READ_ONCE(sk->sk_socket);
+	if (sock)
+		ino = SOCK_INODE(sock)->i_ino;
+	rcu_read_unlock();
+	return ino;
+}
+
+/*
+ * A missed inet_sock_destruct hit (kprobe recursion: it fired in a softirq
+ * that interrupted another probe's handler) leaves the dead socket's row in
+ * place. The next socket at that address must not inherit its events, so a
+ * row whose socket identity differs is dropped here and counted as stale.
+ */
 struct tcd_entry *tcd_lookup(const struct sock *sk)
 {
 	struct tcd_entry *e;
+	unsigned long ino;
 
 	lockdep_assert_held(&tcd_lock);
-	hlist_for_each_entry(e, tcd_bucket(sk), hnode)
-		if (e->key == sk)
-			return e;
+	hlist_for_each_entry(e, tcd_bucket(sk), hnode) {
+		if (e->key != sk)
+			continue;
+		ino = tcd_sk_ino(sk);
+		if (e->ino && ino && e->ino != ino) {
+			tcd_remove_entry(e);
+			tcd_stale++;
+			return NULL;
+		}
+		if (!e->ino)
+			e->ino = ino;
+		return e;
+	}
 	return NULL;
 }
 
@@ -109,6 +146,7 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	list_del(&e->lru);
 	memset(e, 0, sizeof(*e));
 	e->key = sk;
+	e->ino = tcd_sk_ino(sk);
 	e->netns = sock_net(sk)->ns.inum;
 	e->family = sk->sk_family;
 	e->state = READ_ONCE(sk->sk_state);

@@ -90,6 +90,17 @@ for run in "${runs[@]}"; do
 		f=1
 		summary+=("$label: could not run (exit $rc)")
 	fi
+	# Repeat what failed, with its diagnostics, where a reader of only the
+	# tail of the output (CI) sees it.
+	log=${TCD_OUT:-$HERE/../build}
+	[ "$accel" = tcg ] || log=$log/single
+	log=$log/logs/$ver.log
+	if [ "$f" -gt 0 ] && [ -f "$log" ]; then
+		while IFS= read -r line; do
+			summary+=("  $line")
+		done < <(awk '/^not ok [0-9]+ /{n = 8; print; next}
+			n > 0 && /^#/{print; n--; next} {n = 0}' "$log" | head -n 60)
+	fi
 	rm -f "$res"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))

@@ -63,7 +63,7 @@ for c in connect-failed socket-poisoned connect-on-poisoned shutdown-ebusy sende
 	eaddrnotavail-ephemeral-exhausted eaddrnotavail-bound-port-in-use saddr-lost stall-ended; do
 	tap_check "counter line $c" grep -qE "^counter: $c [0-9]+$" /tmp/proc1
 done
-tap_check "table line" grep -qE '^table: used=0 capacity=1024 evictions=0$' /tmp/proc1
+tap_check "table line" grep -qE '^table: used=0 capacity=1024 evictions=0 stale=0$' /tmp/proc1
 tap_check "sockets section last" sh -c "tail -n 1 /tmp/proc1 | grep -qx 'sockets:'"
 # Every line is one of the known kinds.
 bad=$(grep -vE '^(version|kernel|guard|poisoning|params|memory|probe|counter|eaddrnotavail-dest|table|sockets|sock):' /tmp/proc1)

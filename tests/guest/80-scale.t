@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Scale: 1000 concurrent blocking connects that all time out, with the default
-# parameters. Every one must be accounted for and no probe may miss a return.
+# parameters. Every one must be accounted for and no probe may miss a return
+# for want of maxactive instances.
 # tcd-timeout: 400
 
 P=/proc/tcpconndiag
@@ -29,11 +30,14 @@ else
 	tap_fail "every connect accounted for" \
 		"program: $seen failed, ${seen_to:-0} ETIMEDOUT; module: failed +$((f1 - f0)), etimedout +$((t1 - t0))"
 fi
-missed=$(grep '^probe: ' $P | grep -v ' nmissed=0 ')
+# maxactive is what this test is about: a task-context probe that misses
+# had too few instances. Softirq recursion drops (lib.sh) are shown.
+missed=$(missed_task_probes)
 if [ -z "$missed" ]; then
-	tap_ok "no probe missed a hit or return (nmissed=0 everywhere)"
+	tap_ok "no connect-path probe missed a hit or return (nmissed=0)"
 else
-	tap_fail "no probe missed a hit or return" "$missed"
+	tap_fail "no connect-path probe missed a hit or return" "$missed"
 fi
-tap_check "no rows left behind" grep -qE '^table: used=0 ' $P
+diag "softirq probes: $(grep -E "^probe: ($SOFTIRQ_PROBES) " $P | tr '\n' ';')"
+rows_outlived_ok "after $N timeouts"
 tap_check "unload after $N timeouts" unload_module

@@ -70,6 +70,7 @@ expected_samples() {
 		print "tcpconndiag_table_used " kv($0, "used")
 		print "tcpconndiag_table_capacity " kv($0, "capacity")
 		print "tcpconndiag_table_evictions_total " kv($0, "evictions")
+		if (kv($0, "stale") != "") print "tcpconndiag_table_stale_total " kv($0, "stale")
 	}
 	END { printf "tcpconndiag_info{version=\"%s\",kernel=\"%s\",guard=\"%s\"} 1\n", v, k, g }' "$1"
 }
