@@ -68,7 +68,7 @@ convert() {
 		    "tcpconndiag_table_capacity " kv($0, "capacity"))
 		add("tcpconndiag_table_evictions_total", "counter", "Tracked sockets evicted because the table was full.",
 		    "tcpconndiag_table_evictions_total " kv($0, "evictions"))
-		# Absent from files written by 0.2.0 and older.
+		# Absent from files written before 0.3.0.
 		if (kv($0, "stale") != "")
 			add("tcpconndiag_table_stale_total", "counter", "Rows of freed sockets dropped when a new socket reused the address (destruct hit missed).",
 			    "tcpconndiag_table_stale_total " kv($0, "stale"))

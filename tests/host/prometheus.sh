@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # prometheus.sh: scripts/tcd-prometheus.sh against real /proc/tcpconndiag
-# captures (tests/data/proc-*.txt, made by tests/pkg/capture-proc.t): valid
+# captures (tests/data/proc-*.txt, made by tests/pkg/capture-proc.t; proc-6.1-older.txt
+# predates the table stale= field): valid
 # text exposition format, every /proc number exported unchanged, label
 # escaping, atomic -o, refusal of other input, same output under busybox.
 # Uses promtool (package prometheus) when it is on PATH or in $PROMTOOL.
