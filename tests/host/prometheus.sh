@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # prometheus.sh: scripts/tcd-prometheus.sh against real /proc/tcpconndiag
-# captures (tests/data/proc-*.txt, made by tests/pkg/capture-proc.t; proc-6.1-older.txt
-# predates the table stale= field): valid
-# text exposition format, every /proc number exported unchanged, label
-# escaping, atomic -o, refusal of other input, same output under busybox.
+# captures (tests/data/proc-*.txt, made by tests/pkg/capture-proc.t;
+# proc-6.1-older.txt predates the table stale= field): valid text exposition
+# format, every /proc number exported unchanged, label escaping, atomic -o,
+# refusal of other input, same output under busybox.
 # Uses promtool (package prometheus) when it is on PATH or in $PROMTOOL.
 # shellcheck disable=SC2016 # sh -c scripts take their arguments as $1...
 set -euo pipefail
