@@ -262,10 +262,16 @@ if [ ${#problems[@]} -gt 0 ]; then
 fi
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "$VER: FAIL: no tests ran"
+	problems+=("no tests ran")
 	failed=1
 fi
 
-echo "passed=$passed failed=$failed seconds=$elapsed" >"$RESULT"
+{
+	echo "passed=$passed failed=$failed seconds=$elapsed"
+	# For run.sh's summary: failures that are no "not ok" line.
+	for p in "${problems[@]}"; do echo "problem: $p"; done
+	if [ -n "$bad" ]; then head -n 5 <<<"$bad" | sed 's/^/problem:   /'; fi
+} >"$RESULT"
 echo "$VER: $passed passed, $failed failed (${elapsed}s, log: ${LOG#"$ROOT"/})"
 [ "$failed" -eq 0 ]
 exit

@@ -95,11 +95,15 @@ for run in "${runs[@]}"; do
 	log=${TCD_OUT:-$HERE/../build}
 	[ "$accel" = tcg ] || log=$log/single
 	log=$log/logs/$ver.log
+	while IFS= read -r line; do
+		summary+=("  ${line#problem: }")
+	done < <(sed -n '/^problem: /p' "$res")
 	if [ "$f" -gt 0 ] && [ -f "$log" ]; then
 		while IFS= read -r line; do
 			summary+=("  $line")
 		done < <(awk '/^not ok [0-9]+ /{n = 8; print; next}
-			n > 0 && /^#/{print; n--; next} {n = 0}' "$log" | head -n 60)
+			/^# ---- /{n = 0} n > 0 && /^#/{print; n--; next} {n = 0}' "$log" |
+			head -n 60)
 	fi
 	rm -f "$res"
 	total_pass=$((total_pass + p))
