@@ -57,11 +57,76 @@ ep() {
 	if [ "$1" = 6 ]; then echo "[::1]:$2"; else echo "127.0.0.1:$2"; fi
 }
 
-# expect KEY VALUE LINE WHAT: append to $why unless LINE has KEY=VALUE.
+# The per-round checks below record each mismatch in $why; verdict reports
+# the round as $desc, quoting the reproducer's $line.
+
+# want MSG: record a mismatch.
+want() {
+	why="$why
+$1"
+}
+
+# expect KEY VALUE LINE WHAT: record a mismatch unless LINE has KEY=VALUE.
 expect() {
 	_got=$(kv "$1" "$3")
-	[ "$_got" = "$2" ] || why="$why
-$4: $1=$_got, expected $2"
+	[ "$_got" = "$2" ] || want "$4: $1=$_got, expected $2"
+}
+
+# expect_pending LINE WHAT: record a mismatch unless wait_pending >= 1.
+expect_pending() {
+	_wp=$(kv wait_pending "$1")
+	[ "${_wp:-0}" -ge 1 ] 2>/dev/null || want "$2: wait_pending=$_wp, expected >= 1"
+}
+
+# one_alert FILE EVENT PID: $a = the EVENT alerts of thread PID; true when
+# there is exactly one, else records a mismatch.
+one_alert() {
+	a=$(alerts "$1" "$2" "$3")
+	[ "$(printf '%s\n' "$a" | grep -c .)" -eq 1 ] && return 0
+	want "want exactly one $2 alert with pid=$3, got: ${a:-none}"
+	return 1
+}
+
+# only_alerts EVENTS: record a mismatch for any alert in $mine (the round's
+# alerts) that is not one of EVENTS (an ERE alternation).
+only_alerts() {
+	_other=$(printf '%s\n' "$mine" | grep -v -E "${AL}($1) ")
+	[ -z "$_other" ] || want "unexpected alerts: $_other"
+}
+
+# one_row PATTERN WHAT: $row = the sock: lines of $snap matching PATTERN;
+# true when there is exactly one, else records a mismatch.
+one_row() {
+	row=$(grep "^sock: $1" "$snap")
+	[ "$(printf '%s\n' "$row" | grep -c .)" -eq 1 ] && return 0
+	want "want one $2 in $snap, got: ${row:-none}
+$(sed -n '/^sockets:/,$p' "$snap")"
+	return 1
+}
+
+verdict() {
+	if [ -z "$why" ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$line" "$why"
+	fi
+}
+
+# reproduce MODE ROUNDS: tcd-poison MODE, ROUNDS IPv4 then ROUNDS IPv6
+# rounds, into $S/MODE.out (and .err); checks that every round ran.
+reproduce() {
+	tcd-poison "$1" -s $S "$2" >$S/$1.out 2>$S/$1.err
+	_rc4=$?
+	tcd-poison "$1" -6 -s $S "$2" >>$S/$1.out 2>>$S/$1.err
+	_rc6=$?
+	diag "$(cat $S/$1.out)"
+	_n=$(grep -c "^$1 " $S/$1.out)
+	if [ "$_rc4" -eq 0 ] && [ "$_rc6" -eq 0 ] && [ "$_n" -eq $((2 * $2)) ]; then
+		tap_ok "$1 reproducer ran $2 IPv4 + $2 IPv6 rounds"
+	else
+		tap_fail "$1 reproducer ran $2 IPv4 + $2 IPv6 rounds" \
+			"exit $_rc4/$_rc6, $_n rounds" "$(cat $S/$1.err)"
+	fi
 }
 
 tap_check "module loads" load_module || exit 0
@@ -107,22 +172,12 @@ dmesg_mark race
 sp0=$(counter socket-poisoned)
 cop0=$(counter connect-on-poisoned)
 ep0=$(counter sender-epipe)
-tcd-poison race -s $S $RACE_ROUNDS >$S/race.out 2>$S/race.err
-rc4=$?
-tcd-poison race -6 -s $S $RACE_ROUNDS >>$S/race.out 2>>$S/race.err
-rc6=$?
+reproduce race $RACE_ROUNDS
 dmesg_since_mark race >$S/race.log
 sp1=$(counter socket-poisoned)
 cop1=$(counter connect-on-poisoned)
 ep1=$(counter sender-epipe)
-diag "$(cat $S/race.out)"
 n=$(grep -c '^race ' $S/race.out)
-if [ "$rc4" -eq 0 ] && [ "$rc6" -eq 0 ] && [ "$n" -eq $((2 * RACE_ROUNDS)) ]; then
-	tap_ok "race reproducer ran $RACE_ROUNDS IPv4 + $RACE_ROUNDS IPv6 rounds"
-else
-	tap_fail "race reproducer ran $RACE_ROUNDS IPv4 + $RACE_ROUNDS IPv6 rounds" \
-		"exit $rc4/$rc6, $n rounds" "$(cat $S/race.err)"
-fi
 
 npois=0
 neinval=0
@@ -149,47 +204,27 @@ while read -r line; do
 	if [ -n "$poison" ] && [ "$c2" = EINVAL ]; then
 		npois=$((npois + 1))
 		desc="$desc: poisoned, socket-poisoned + connect-on-poisoned + row"
-		a=$(alerts $S/race.log socket-poisoned "$ct")
-		if [ "$(printf '%s\n' "$a" | grep -c .)" -ne 1 ]; then
-			why="$why
-want exactly one socket-poisoned alert with pid=$ct, got: ${a:-none}"
-		else
+		if one_alert $S/race.log socket-poisoned "$ct"; then
 			expect comm tcdp-conn "$a" socket-poisoned
 			expect src "$src" "$a" socket-poisoned
 			expect dst "$dst" "$a" socket-poisoned
 			expect err "$c1" "$a" socket-poisoned
 			expect waiter_pid "$st" "$a" socket-poisoned
 			expect waiter_comm tcdp-send "$a" socket-poisoned
-			wp=$(kv wait_pending "$a")
-			[ "${wp:-0}" -ge 1 ] 2>/dev/null ||
-				why="$why
-socket-poisoned: wait_pending=$wp, expected >= 1"
-			printf '%s\n' "$a" | grep -q ' hint="..*"' ||
-				why="$why
-socket-poisoned: no hint"
+			expect_pending "$a" socket-poisoned
+			printf '%s\n' "$a" | grep -q ' hint="..*"' || want "socket-poisoned: no hint"
 		fi
-		b=$(alerts $S/race.log connect-on-poisoned "$ct")
-		if [ "$(printf '%s\n' "$b" | grep -c .)" -ne 1 ]; then
-			why="$why
-want exactly one connect-on-poisoned alert with pid=$ct, got: ${b:-none}"
-		else
-			expect err EINVAL "$b" connect-on-poisoned
-			expect src "$src" "$b" connect-on-poisoned
-			expect cause socket-poisoned "$b" connect-on-poisoned
-			expect poisoned_by_pid "$ct" "$b" connect-on-poisoned
+		if one_alert $S/race.log connect-on-poisoned "$ct"; then
+			expect err EINVAL "$a" connect-on-poisoned
+			expect src "$src" "$a" connect-on-poisoned
+			expect cause socket-poisoned "$a" connect-on-poisoned
+			expect poisoned_by_pid "$ct" "$a" connect-on-poisoned
 		fi
-		other=$(printf '%s\n' "$mine" | grep -v -E "${AL}(socket-poisoned|connect-on-poisoned) ")
-		[ -z "$other" ] || why="$why
-unexpected alerts: $other"
-		row=$(grep "^sock: .*events=[a-z,-]*socket-poisoned.* pid=$ct " "$snap")
-		if [ "$(printf '%s\n' "$row" | grep -c .)" -ne 1 ]; then
-			why="$why
-want one socket-poisoned row with pid=$ct in $snap, got: ${row:-none}
-$(sed -n '/^sockets:/,$p' "$snap")"
-		else
+		only_alerts 'socket-poisoned|connect-on-poisoned'
+		if one_row ".*events=[a-z,-]*socket-poisoned.* pid=$ct " \
+			"socket-poisoned row with pid=$ct"; then
 			printf '%s\n' "$row" | grep -q 'events=[a-z,-]*connect-on-poisoned' ||
-				why="$why
-row lacks connect-on-poisoned: $row"
+				want "row lacks connect-on-poisoned: $row"
 			expect src "$src" "$row" row
 			expect comm tcdp-conn "$row" row
 			expect err "$c1" "$row" row
@@ -199,28 +234,20 @@ row lacks connect-on-poisoned: $row"
 		fi
 	elif [ -n "$poison" ]; then
 		desc="$desc: not poisoned, no alert"
-		[ -z "$mine" ] || why="$why
-alerts for a round the kernel did not poison: $mine"
+		[ -z "$mine" ] || want "alerts for a round the kernel did not poison: $mine"
 		row=$(grep "^sock: .*socket-poisoned.* pid=$ct " "$snap")
-		[ -z "$row" ] || why="$why
-poisoned row for a round the kernel did not poison: $row"
-		[ "$ein" -eq 0 ] || why="$why
-EINVAL although the re-connect was not EINVAL"
+		[ -z "$row" ] || want "poisoned row for a round the kernel did not poison: $row"
+		[ "$ein" -eq 0 ] || want "EINVAL although the re-connect was not EINVAL"
 	else
 		# Immune kernel: never EINVAL; the sender's EPIPE is informational.
-		[ "$ein" -eq 0 ] || why="$why
-EINVAL on an immune kernel"
+		[ "$ein" -eq 0 ] || want "EINVAL on an immune kernel"
 		# Raced: the send() began while the first connect was pending.
 		raced=$(awk -v s="$(kv send_start_s "$line")" -v c="$(kv connect1_s "$line")" \
 			'BEGIN { print (s + 0 < c + 0) ? 1 : 0 }')
 		if [ "$snd" = EPIPE ] && [ "$c1" != 0 ] && [ "$raced" = 1 ]; then
 			nepipe=$((nepipe + 1))
 			desc="$desc: sender-epipe naming both threads"
-			a=$(alerts $S/race.log sender-epipe "$st")
-			if [ "$(printf '%s\n' "$a" | grep -c .)" -ne 1 ]; then
-				why="$why
-want exactly one sender-epipe alert with pid=$st, got: ${a:-none}"
-			else
+			if one_alert $S/race.log sender-epipe "$st"; then
 				expect comm tcdp-send "$a" sender-epipe
 				expect src "$src" "$a" sender-epipe
 				expect dst "$dst" "$a" sender-epipe
@@ -229,23 +256,15 @@ want exactly one sender-epipe alert with pid=$st, got: ${a:-none}"
 				expect connect_comm tcdp-conn "$a" sender-epipe
 				expect severity info "$a" sender-epipe
 			fi
-			other=$(printf '%s\n' "$mine" | grep -v -E "${AL}sender-epipe ")
-			[ -z "$other" ] || why="$why
-unexpected alerts: $other"
-			row=$(grep "^sock: .*events=[a-z,-]*sender-epipe.* connect_pid=$ct " "$snap")
-			[ "$(printf '%s\n' "$row" | grep -c .)" -eq 1 ] || why="$why
-want one sender-epipe row with connect_pid=$ct in $snap, got: ${row:-none}"
+			only_alerts sender-epipe
+			one_row ".*events=[a-z,-]*sender-epipe.* connect_pid=$ct " \
+				"sender-epipe row with connect_pid=$ct"
 		else
 			desc="$desc: no alert"
-			[ -z "$mine" ] || why="$why
-unexpected alerts: $mine"
+			[ -z "$mine" ] || want "unexpected alerts: $mine"
 		fi
 	fi
-	if [ -z "$why" ]; then
-		tap_ok "$desc"
-	else
-		tap_fail "$desc" "$line" "$why"
-	fi
+	verdict
 done <<EOF
 $(grep '^race ' $S/race.out)
 EOF
@@ -281,21 +300,11 @@ fi
 dmesg_mark shutdown
 se0=$(counter shutdown-ebusy)
 sp0=$(counter socket-poisoned)
-tcd-poison shutdown -s $S $SHUT_ROUNDS >$S/shut.out 2>$S/shut.err
-rc4=$?
-tcd-poison shutdown -6 -s $S $SHUT_ROUNDS >>$S/shut.out 2>>$S/shut.err
-rc6=$?
+reproduce shutdown $SHUT_ROUNDS
 dmesg_since_mark shutdown >$S/shut.log
 se1=$(counter shutdown-ebusy)
 sp1=$(counter socket-poisoned)
-diag "$(cat $S/shut.out)"
-n=$(grep -c '^shutdown ' $S/shut.out)
-if [ "$rc4" -eq 0 ] && [ "$rc6" -eq 0 ] && [ "$n" -eq $((2 * SHUT_ROUNDS)) ]; then
-	tap_ok "shutdown reproducer ran $SHUT_ROUNDS IPv4 + $SHUT_ROUNDS IPv6 rounds"
-else
-	tap_fail "shutdown reproducer ran $SHUT_ROUNDS IPv4 + $SHUT_ROUNDS IPv6 rounds" \
-		"exit $rc4/$rc6, $n rounds" "$(cat $S/shut.err)"
-fi
+n=$(grep -c '^shutdown ' $S/shutdown.out)
 
 nebusy=0
 while read -r line; do
@@ -315,49 +324,30 @@ while read -r line; do
 	if [ "$sh" = EBUSY ]; then
 		nebusy=$((nebusy + 1))
 		desc="$desc: shutdown-ebusy naming both threads"
-		[ -n "$poison" ] || why="$why
-shutdown() returned EBUSY on a kernel the module calls immune"
-		a=$(alerts $S/shut.log shutdown-ebusy "$bt")
-		if [ "$(printf '%s\n' "$a" | grep -c .)" -ne 1 ]; then
-			why="$why
-want exactly one shutdown-ebusy alert with pid=$bt, got: ${a:-none}"
-		else
+		[ -n "$poison" ] || want "shutdown() returned EBUSY on a kernel the module calls immune"
+		if one_alert $S/shut.log shutdown-ebusy "$bt"; then
 			expect comm tcdp-shut "$a" shutdown-ebusy
 			expect src "$src" "$a" shutdown-ebusy
 			expect dst "$dst" "$a" shutdown-ebusy
 			expect err EBUSY "$a" shutdown-ebusy
 			expect connect_pid "$ct" "$a" shutdown-ebusy
 			expect connect_comm tcdp-conn "$a" shutdown-ebusy
-			wp=$(kv wait_pending "$a")
-			[ "${wp:-0}" -ge 1 ] 2>/dev/null ||
-				why="$why
-shutdown-ebusy: wait_pending=$wp, expected >= 1"
+			expect_pending "$a" shutdown-ebusy
 		fi
-		other=$(printf '%s\n' "$mine" | grep -v -E "${AL}shutdown-ebusy ")
-		[ -z "$other" ] || why="$why
-unexpected alerts: $other"
-		row=$(grep "^sock: .*events=[a-z,-]*shutdown-ebusy.* pid=$ct " "$snap")
-		if [ "$(printf '%s\n' "$row" | grep -c .)" -ne 1 ]; then
-			why="$why
-want one shutdown-ebusy row with pid=$ct in $snap, got: ${row:-none}
-$(sed -n '/^sockets:/,$p' "$snap")"
-		else
+		only_alerts shutdown-ebusy
+		if one_row ".*events=[a-z,-]*shutdown-ebusy.* pid=$ct " \
+			"shutdown-ebusy row with pid=$ct"; then
 			expect ebusy_pid "$bt" "$row" row
 			expect ebusy_comm tcdp-shut "$row" row
 			expect err "$c" "$row" row
 		fi
 	else
 		desc="$desc: no alert"
-		[ -z "$mine" ] || why="$why
-unexpected alerts: $mine"
+		[ -z "$mine" ] || want "unexpected alerts: $mine"
 	fi
-	if [ -z "$why" ]; then
-		tap_ok "$desc"
-	else
-		tap_fail "$desc" "$line" "$why"
-	fi
+	verdict
 done <<EOF
-$(grep '^shutdown ' $S/shut.out)
+$(grep '^shutdown ' $S/shutdown.out)
 EOF
 
 if [ -n "$poison" ]; then
