@@ -112,16 +112,6 @@ echo on >/proc/sys/kernel/printk_devkmsg
 tap_check "dummy module loads" load_netmod dummy || exit 0
 tap_check "module loads" load_module || exit 0
 
-# dev_v4 DEV ADDR/PLEN...: a fresh dummy device with these IPv4 addresses.
-dev_v4() {
-	_d=$1
-	shift
-	ip link add "$_d" type dummy && ip link set "$_d" up || return 1
-	for _a in "$@"; do
-		ip addr add "$_a" dev "$_d" || return 1
-	done
-}
-
 # dev_v6 DEV ADDR/PLEN: the same for IPv6, usable at once. Busybox ip has no
 # "nodad", so DAD is switched off on the device before the address goes on
 # (dummy is NOARP: no DAD either way); the address is still tentative until

@@ -150,8 +150,7 @@ kernel_clean "no warning or oops after the load/unload cycles"
 # must hold exactly 16 with evictions == created - 16.
 N=40
 tap_check "dummy module loads" load_netmod dummy || exit 0
-ip link add tcdrel0 type dummy && ip link set tcdrel0 up &&
-	ip addr add 192.0.2.1/24 dev tcdrel0 || tap_fail "dummy device tcdrel0" "$(ip addr)"
+dev_v4 tcdrel0 192.0.2.1/24 || tap_fail "dummy device tcdrel0" "$(ip addr)"
 tap_check "load with capacity=16" load_module capacity=16 || exit 0
 mem0=$(grep '^memory:' $P)
 c0=$(counter saddr-lost)
@@ -227,7 +226,7 @@ rm -f $T/stop $T/used.log
 	done
 ) &
 rpid=$!
-ip link add tcdrel1 type dummy && ip link set tcdrel1 up || tap_fail "dummy device tcdrel1"
+dev_v4 tcdrel1 || tap_fail "dummy device tcdrel1"
 tcd-storm mix -t 35 -6 -k churn:4 >$T/churn.out 2>&1 &
 cpid=$!
 ROUNDS=6

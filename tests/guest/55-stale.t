@@ -23,22 +23,12 @@ syn_sent_socks() {
 	awk '$4 == "02" { print $12 }' /proc/net/tcp | sort -u
 }
 
-# wait_used N: wait (up to 20 s) for the table to hold N rows.
-wait_used() {
-	_j=0
-	while [ $_j -lt 80 ] && [ "$(table used)" != "$1" ]; do
-		usleep 250000
-		_j=$((_j + 1))
-	done
-}
-
 if [ ! -w $KP ]; then
 	tap_skip "stale rows" "no $KP (debugfs)"
 	exit 0
 fi
 tap_check "dummy module loads" load_netmod dummy || exit 0
-ip link add tcdst0 type dummy && ip link set tcdst0 up &&
-	ip addr add 192.0.2.1/24 dev tcdst0 || tap_fail "dummy device tcdst0" "$(ip addr)"
+dev_v4 tcdst0 192.0.2.1/24 || tap_fail "dummy device tcdst0" "$(ip addr)"
 tap_check "module loads" load_module || exit 0
 old_kptr=$(cat /proc/sys/kernel/kptr_restrict)
 # 1: root sees real pointers in /proc/net/tcp (0 would hash them).
@@ -52,7 +42,7 @@ rm -f $T/a.stop
 $PIN tcd-storm hold -n $N -s 3 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdst0" \
 	-W $T/a.stop -w 60 192.0.2.2 80 >$T/a.out 2>&1 &
 apid=$!
-wait_used $N
+wait_used $N 20
 syn_sent_socks >$T/old
 is "phase 1: $N rows (saddr-lost)" "$(table used)" $N
 is "phase 1: $N SYN_SENT sockets in /proc/net/tcp" "$(grep -c . $T/old)" $N
@@ -106,7 +96,7 @@ is "phase 3: used" "$(table used)" $((N - reused + N))
 # ---- 4. the new sockets close normally; the leftovers go with "clear" -----------
 touch $T/b.stop
 wait $bpid
-wait_used $((N - reused))
+wait_used $((N - reused)) 20
 is "phase 4: the new sockets' rows went with them" "$(grep -c '^sock: .*:81 ' $P)" 0
 is "phase 4: used == unreused dead rows" "$(table used)" $((N - reused))
 echo clear >$P

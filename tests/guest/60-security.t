@@ -87,8 +87,7 @@ tcd-storm eaddr-flood -d 1 -p 5990 -t 1 -q 0 >$T/flood0.out 2>&1
 echo "$PR0" >$PR
 # Three rows: SYN_SENT sockets whose source address is deleted (TCP_SYNCNT=1:
 # the retransmit at 1 s fails, they give up at 3 s and stay open).
-ip link add tcdsec0 type dummy && ip link set tcdsec0 up &&
-	ip addr add 192.0.2.1/24 dev tcdsec0 || tap_fail "dummy device tcdsec0" "$(ip addr)"
+dev_v4 tcdsec0 192.0.2.1/24 || tap_fail "dummy device tcdsec0" "$(ip addr)"
 tcd-storm hold -n 3 -s 1 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdsec0" \
 	-W $T/h0.stop -w 300 192.0.2.2 80 >$T/h0.out 2>&1 &
 h0=$!
@@ -160,8 +159,7 @@ wait $h0
 echo "40000 40001" >$PR
 tcd-storm eaddr-flood -d 1 -p 5992 -t 1 -q 0 >$T/flood2.out 2>&1
 echo "$PR0" >$PR
-ip link add tcdsec1 type dummy && ip link set tcdsec1 up &&
-	ip addr add 198.51.100.1/24 dev tcdsec1 || tap_fail "dummy device tcdsec1" "$(ip addr)"
+dev_v4 tcdsec1 198.51.100.1/24 || tap_fail "dummy device tcdsec1" "$(ip addr)"
 tcd-storm hold -n 2 -s 1 -b 198.51.100.1 -x "ip addr del 198.51.100.1/24 dev tcdsec1" \
 	-W $T/h1.stop -w 300 198.51.100.2 80 >$T/h1.out 2>&1 &
 h1=$!
@@ -294,7 +292,7 @@ BURST=4
 unload_module
 tap_check "reload with alert_burst=$BURST alert_interval=5" \
 	load_module alert_burst=$BURST alert_interval=5 || exit 0
-ip link add tcdsec2 type dummy && ip link set tcdsec2 up || tap_fail "dummy device tcdsec2"
+dev_v4 tcdsec2 || tap_fail "dummy device tcdsec2"
 ev_total=0
 lines_total=0
 supp_total=0

@@ -226,16 +226,31 @@ missed_task_probes() {
 		grep -v ' nmissed=0 '
 }
 
+# wait_used N [SECS]: wait up to SECS (default 5) for the table to hold N rows.
+wait_used() {
+	_j=0
+	while [ $_j -lt $((${2:-5} * 4)) ] && [ "$(table used)" != "$1" ]; do
+		usleep 250000
+		_j=$((_j + 1))
+	done
+}
+
+# dev_v4 DEV ADDR/PLEN...: a fresh dummy device with these IPv4 addresses.
+dev_v4() {
+	_d=$1
+	shift
+	ip link add "$_d" type dummy && ip link set "$_d" up || return 1
+	for _a in "$@"; do
+		ip addr add "$_a" dev "$_d" || return 1
+	done
+}
+
 # rows_outlived_ok DESC: once every socket with a row is closed, the rows
 # left are at most the destruct hits the kernel dropped (waits up to 5 s for
 # sockets still closing). Such a row is harmless: a later socket at the same
 # address drops it (table stale=) instead of inheriting it.
 rows_outlived_ok() {
-	_j=0
-	while [ $_j -lt 20 ] && [ "$(table used)" != 0 ]; do
-		usleep 250000
-		_j=$((_j + 1))
-	done
+	wait_used 0
 	_used=$(table used)
 	_dm=$(probe nmissed inet_sock_destruct)
 	if [ "$_used" = 0 ]; then
