@@ -34,6 +34,17 @@ cnt_add() {
 	echo "$1" | { read -r e b c; echo "$((e + $2)) $((b + $3)) $((c + $4))"; }
 }
 
+# counters_ok DESC BEFORE AFTER DELTA_E DELTA_B DELTA_C: the eaddr_counters
+# triple moved from BEFORE to AFTER by exactly these deltas.
+counters_ok() {
+	_want=$(cnt_add "$2" "$4" "$5" "$6")
+	if [ "$3" = "$_want" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "ephemeral/bound/connect-eaddrnotavail: $2 -> $3, want $_want"
+	fi
+}
+
 # eaddr_alerts MARK: eaddrnotavail alerts since MARK, hint removed.
 eaddr_alerts() {
 	dmesg_since_mark "$1" | grep 'tcpconndiag: eaddrnotavail ' |
@@ -210,13 +221,8 @@ exhaust_case() {
 	else
 		tap_fail "$x_tag: every local port in $x_lo-$x_hi" "$x_out_of"
 	fi
-	x_want=$(cnt_add "$x_c0" "$x_fail" 0 "$x_fail")
-	if [ "$x_c1" = "$x_want" ]; then
-		tap_ok "$x_tag: counters +$x_fail (ephemeral, connect-eaddrnotavail), bound +0"
-	else
-		tap_fail "$x_tag: counters match the $x_fail failures" \
-			"ephemeral/bound/connect-eaddrnotavail: $x_c0 -> $x_c1, want $x_want"
-	fi
+	counters_ok "$x_tag: counters +$x_fail (ephemeral, connect-eaddrnotavail), bound +0" \
+		"$x_c0" "$x_c1" "$x_fail" 0 "$x_fail"
 
 	# One alert per destination per 5 s: exactly one when everything ran
 	# within 4 s, else at most one per failure.
@@ -411,13 +417,8 @@ bound_case() {
 		no_alert "$b_tag" "$b_tag: no alert"
 		return 0
 	fi
-	b_wc=$(cnt_add "$b_c0" 0 1 1)
-	if [ "$b_c1" = "$b_wc" ]; then
-		tap_ok "$b_tag: counters bound +1, connect-eaddrnotavail +1, ephemeral +0"
-	else
-		tap_fail "$b_tag: counters bound +1, connect-eaddrnotavail +1" \
-			"ephemeral/bound/connect-eaddrnotavail: $b_c0 -> $b_c1, want $b_wc"
-	fi
+	counters_ok "$b_tag: counters bound +1, connect-eaddrnotavail +1, ephemeral +0" \
+		"$b_c0" "$b_c1" 0 1 1
 	b_al=$(eaddr_alerts "$b_tag")
 	b_n=$(nlines "$b_al")
 	b_all=$(nlines "$(all_alerts "$b_tag")")

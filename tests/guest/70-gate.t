@@ -20,19 +20,24 @@ gate_run() {
 	sh $G "$@" >/tmp/gate."$_n" 2>&1
 }
 
+# gate_clean NAME DESC: "check" must exit 0 and say there were no alerts.
+gate_clean() {
+	gate_run "$1" check
+	_rc=$?
+	if [ "$_rc" -eq 0 ] && grep -q 'no tcpconndiag alerts' /tmp/gate."$1"; then
+		tap_ok "$2"
+	else
+		tap_fail "$2" "exit $_rc" "$(cat /tmp/gate."$1")"
+	fi
+}
+
 # 1. No alerts since the mark.
 gate_run mark1 mark
 tap_check "mark exits 0" test $? -eq 0
 tap_check "mark is in the kernel log" sh -c "dmesg | grep -qF '$(cat $TCD_GATE_STATE 2>/dev/null)'"
 tcd-conn ok 5 >/dev/null
 tcd-conn refused 3 >/dev/null
-gate_run clean check
-rc=$?
-if [ "$rc" -eq 0 ] && grep -q 'no tcpconndiag alerts' /tmp/gate.clean; then
-	tap_ok "clean workload: check exits 0, no alerts"
-else
-	tap_fail "clean workload: check exits 0, no alerts" "exit $rc" "$(cat /tmp/gate.clean)"
-fi
+gate_clean clean "clean workload: check exits 0, no alerts"
 
 # 2. Ephemeral ports exhausted: 4 ports, 5 held connections.
 old=$(cat $R)
@@ -66,12 +71,6 @@ tap_check "check --allow eaddrnotavail exits 0" test $? -eq 0
 
 # 3. A fresh mark forgets the old alerts.
 gate_run mark2 mark
-gate_run clean2 check
-rc=$?
-if [ "$rc" -eq 0 ] && grep -q 'no tcpconndiag alerts' /tmp/gate.clean2; then
-	tap_ok "after a fresh mark: check exits 0"
-else
-	tap_fail "after a fresh mark: check exits 0" "exit $rc" "$(cat /tmp/gate.clean2)"
-fi
+gate_clean clean2 "after a fresh mark: check exits 0"
 
 tap_check "module unloads" unload_module
