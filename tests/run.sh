@@ -46,6 +46,18 @@ done
 # most of their time waiting on TCP timers, so this cuts the wall time. Their
 # output lines carry a "VER: " prefix, so interleaving stays readable.
 declare -A res_of=() pid_of=() rc_of=()
+# out_of ACCEL: the output directory of a boot under that accelerator.
+out_of() {
+	local out=${TCD_OUT:-$HERE/../build}
+	[ "$1" = tcg ] || out=$out/single
+	echo "$out"
+}
+# read_result FILE: p, f, s from the first line, "passed=N failed=N seconds=S".
+read_result() {
+	p=$(sed -n '1s/.*passed=\([0-9]*\).*/\1/p' "$1")
+	f=$(sed -n '1s/.*failed=\([0-9]*\).*/\1/p' "$1")
+	s=$(sed -n '1s/.*seconds=\([0-9]*\).*/\1/p' "$1")
+}
 # finish_phase: wait for every boot started so far, keeping each exit status.
 finish_phase() {
 	local run rc
@@ -64,10 +76,8 @@ for run in "${runs[@]}"; do
 		phase=$accel
 	fi
 	res_of[$run]=$(mktemp)
-	out=${TCD_OUT:-$HERE/../build}
-	[ "$accel" = tcg ] || out=$out/single
 	# shellcheck disable=SC2086 # tests is a word list
-	TCD_OUT=$out QEMU_ACCEL=$accel TCD_RESULT=${res_of[$run]} \
+	TCD_OUT=$(out_of "$accel") QEMU_ACCEL=$accel TCD_RESULT=${res_of[$run]} \
 		"$HERE/run-guest.sh" "$ver" $tests &
 	pid_of[$run]=$!
 done
@@ -79,9 +89,7 @@ for run in "${runs[@]}"; do
 	rc=${rc_of[$run]:-1}
 	res=${res_of[$run]}
 	if [ -s "$res" ]; then
-		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res")
-		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res")
-		s=$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$res")
+		read_result "$res"
 		# A non-zero exit with no failure counted would hide a problem.
 		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 		summary+=("$label: $p passed, $f failed (${s}s)")
@@ -92,9 +100,7 @@ for run in "${runs[@]}"; do
 	fi
 	# Repeat what failed, with its diagnostics, where a reader of only the
 	# tail of the output (CI) sees it.
-	log=${TCD_OUT:-$HERE/../build}
-	[ "$accel" = tcg ] || log=$log/single
-	log=$log/logs/$ver.log
+	log=$(out_of "$accel")/logs/$ver.log
 	while IFS= read -r line; do
 		summary+=("  ${line#problem: }")
 	done < <(sed -n '/^problem: /p' "$res")
@@ -116,9 +122,7 @@ for extra in ${TCD_EXTRA_RESULTS:-}; do
 	name=${extra%%=*}
 	res=${extra#*=}
 	if [ -s "$res" ]; then
-		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res")
-		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res")
-		s=$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$res")
+		read_result "$res"
 		summary+=("$name: $p passed, $f failed (${s}s)")
 	else
 		p=0
