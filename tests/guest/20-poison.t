@@ -104,6 +104,16 @@ $(sed -n '/^sockets:/,$p' "$snap")"
 	return 1
 }
 
+# round_fields: r, fam, ct, snap, src and dst from a reproducer's $line.
+round_fields() {
+	r=$(kv round "$line")
+	fam=$(kv fam "$line")
+	ct=$(kv connect_tid "$line")
+	snap=$(kv snap "$line")
+	src=$(ep "$fam" "$(kv sport "$line")")
+	dst=$(ep "$fam" "$(kv dport "$line")")
+}
+
 verdict() {
 	if [ -z "$why" ]; then
 		tap_ok "$desc"
@@ -184,18 +194,13 @@ neinval=0
 nepipe=0
 while read -r line; do
 	[ -n "$line" ] || continue
-	r=$(kv round "$line")
-	fam=$(kv fam "$line")
-	ct=$(kv connect_tid "$line")
+	round_fields
 	st=$(kv sender_tid "$line")
 	c1=$(kv connect1 "$line")
 	snd=$(kv send "$line")
 	c2=$(kv connect2 "$line")
 	c3=$(kv connect3 "$line")
 	ein=$(kv einval "$line")
-	snap=$(kv snap "$line")
-	src=$(ep "$fam" "$(kv sport "$line")")
-	dst=$(ep "$fam" "$(kv dport "$line")")
 	neinval=$((neinval + ein))
 	desc="race IPv$fam round $r (connect $c1/$c2/$c3, send $snd)"
 	why=
@@ -309,15 +314,10 @@ n=$(grep -c '^shutdown ' $S/shutdown.out)
 nebusy=0
 while read -r line; do
 	[ -n "$line" ] || continue
-	r=$(kv round "$line")
-	fam=$(kv fam "$line")
-	ct=$(kv connect_tid "$line")
+	round_fields
 	bt=$(kv shutdown_tid "$line")
 	sh=$(kv shutdown "$line")
 	c=$(kv connect "$line")
-	snap=$(kv snap "$line")
-	src=$(ep "$fam" "$(kv sport "$line")")
-	dst=$(ep "$fam" "$(kv dport "$line")")
 	desc="shutdown IPv$fam round $r (shutdown $sh, connect $c after $(kv connect_s "$line") s)"
 	why=
 	mine=$(naming $S/shut.log "$ct" "$bt")
