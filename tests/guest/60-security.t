@@ -43,6 +43,14 @@ snap() {
 		-e 's/^\(probe: [^ ]*\) hits=[0-9]*/\1/' $P >"$1"
 }
 
+# dest_line PORT OUT: an eaddrnotavail-dest line for 127.0.0.2:PORT (port
+# range of 2: the third connect fails); the flood's output goes to OUT.
+dest_line() {
+	echo "40000 40001" >$PR
+	tcd-storm eaddr-flood -d 1 -p "$1" -t 1 -q 0 >"$2" 2>&1
+	echo "$PR0" >$PR
+}
+
 # result LINE: the err= of a tcd-sec result line.
 res_err() {
 	sed -n 's/^result op=[^ ]* err=\([^ ]*\) .*/\1/p' | tail -n 1
@@ -81,10 +89,8 @@ is "root without CAP_NET_ADMIN can still read (mode 0400, owner)" \
 	"$(tcd-sec -C read $T/nocap.out | res_err)" 0
 
 # ---- 2. state to protect: rows, a destination, counters ---------------------------
-# A destination line: port range of 2, a third connect to 127.0.0.2:5990 fails.
-echo "40000 40001" >$PR
-tcd-storm eaddr-flood -d 1 -p 5990 -t 1 -q 0 >$T/flood0.out 2>&1
-echo "$PR0" >$PR
+# A destination line for 127.0.0.2:5990.
+dest_line 5990 $T/flood0.out
 # Three rows: SYN_SENT sockets whose source address is deleted (TCP_SYNCNT=1:
 # the retransmit at 1 s fails, they give up at 3 s and stay open).
 dev_v4 tcdsec0 192.0.2.1/24 || tap_fail "dummy device tcdsec0" "$(ip addr)"
@@ -156,9 +162,7 @@ wait $h0
 
 # ---- 5. network namespaces -----------------------------------------------------------
 # init netns: two rows to 198.51.100.x and a destination 127.0.0.2:5992.
-echo "40000 40001" >$PR
-tcd-storm eaddr-flood -d 1 -p 5992 -t 1 -q 0 >$T/flood2.out 2>&1
-echo "$PR0" >$PR
+dest_line 5992 $T/flood2.out
 dev_v4 tcdsec1 198.51.100.1/24 || tap_fail "dummy device tcdsec1" "$(ip addr)"
 tcd-storm hold -n 2 -s 1 -b 198.51.100.1 -x "ip addr del 198.51.100.1/24 dev tcdsec1" \
 	-W $T/h1.stop -w 300 198.51.100.2 80 >$T/h1.out 2>&1 &
