@@ -4,11 +4,13 @@
 # build-module.sh VER [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]
 #
 # Build the out-of-tree module in SRC_DIR (default: the repo root) against the
-# Debian kernel VER (5.10|6.1|6.12) fetched by fetch-kernel.sh, with warnings
-# as errors, and copy tcpconndiag.ko to OUT_DIR (default: build/VER).
+# Debian kernel VER (a name in lab/kernels.conf) fetched by fetch-kernel.sh,
+# with warnings as errors, and copy tcpconndiag.ko to OUT_DIR (default:
+# build/VER). The matrix's toolchain column picks the compiler: "host" builds
+# with the host gcc (CC=gcc), "trixie" with gcc-14 in the trixie chroot.
 # The build runs on a private copy of the source (OUT_DIR/src, or inside the
-# trixie chroot for 6.12), so builds for different kernels can run in parallel.
-# MAKE_ARGS go to make as given, e.g. `-- C=2` to run sparse.
+# chroot, one build at a time there), so builds for different kernels can run
+# in parallel. MAKE_ARGS go to make as given, e.g. `-- C=2` to run sparse.
 set -euo pipefail
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
@@ -18,7 +20,12 @@ MODULE="${MODULE:-tcpconndiag}"
 
 log() { printf 'build-module: %s\n' "$*" >&2; }
 die() { printf 'build-module: error: %s\n' "$*" >&2; exit 1; }
-usage() { echo "usage: $0 5.10|6.1|6.12 [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]" >&2; exit 2; }
+# shellcheck source=scripts/matrix.sh
+. "$HERE/matrix.sh"
+usage() {
+	echo "usage: $0 NAME [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]  (NAME: $(matrix_names | tr '\n' ' '))" >&2
+	exit 2
+}
 
 POS=()
 while [ $# -gt 0 ]; do
@@ -31,7 +38,8 @@ done
 MAKE_ARGS=("$@")
 [ ${#POS[@]} -ge 1 ] && [ ${#POS[@]} -le 3 ] || usage
 VER="${POS[0]}"
-case "$VER" in 5.10 | 6.1 | 6.12) ;; *) usage ;; esac
+matrix_check "$VER" || usage
+TOOLCHAIN="$(matrix_get "$VER" toolchain)"
 SRC="$(realpath "${POS[1]:-$REPO}")"
 OUT="$(realpath -m "${POS[2]:-$REPO/build/$VER}")"
 [ -f "$SRC/Kbuild" ] || [ -f "$SRC/Makefile" ] || die "no Kbuild or Makefile in $SRC"
@@ -45,7 +53,7 @@ REL="$(cat "$K/release")"
 # Tools (CI machines start bare).
 need=()
 command -v make >/dev/null 2>&1 || need+=(make)
-if [ "$VER" != 6.12 ]; then
+if [ "$TOOLCHAIN" = host ]; then
 	command -v gcc >/dev/null 2>&1 || need+=(gcc)
 	[ -e /usr/include/libelf.h ] || need+=(libelf-dev)
 	if printf '%s\n' "${MAKE_ARGS[@]}" | grep -qE '^C=[12]$'; then
@@ -72,17 +80,26 @@ copy_src() {
 
 JOBS="-j$(nproc)"
 mkdir -p "$OUT"
-if [ "$VER" = 6.12 ]; then
+if [ "$TOOLCHAIN" != host ]; then
 	ROOT="$(cat "$K/chroot")"
-	[ -f "$ROOT$KDIR/Makefile" ] || die "$KDIR missing in chroot $ROOT; run: scripts/fetch-kernel.sh --refresh 6.12"
+	[ -f "$ROOT$KDIR/Makefile" ] || die "$KDIR missing in chroot $ROOT; run: scripts/fetch-kernel.sh --refresh $VER"
 	# Chroots made before sparse was part of the toolchain get it added.
 	if printf '%s\n' "${MAKE_ARGS[@]}" | grep -qE '^C=[12]$' &&
 		! chroot "$ROOT" sh -c 'command -v sparse' >/dev/null 2>&1; then
-		"$HERE/trixie-chroot.sh" "$ROOT"
+		"$HERE/$TOOLCHAIN-chroot.sh" "$ROOT"
 	fi
-	# One build at a time in the shared chroot directory.
+	# One build at a time in the shared chroot directory. Everything that
+	# mounts below it (this, trixie-chroot.sh's apt) holds this lock.
 	exec 9>"$ROOT/build/.lock"
 	flock 9
+	# objtool of newer kernels (7.x) reads /proc ("read_stack_limit: fopen
+	# failed" without it). A /proc already there under the lock is a leftover
+	# of a killed build: use it, and leave it to whoever mounted it.
+	if ! mountpoint -q "$ROOT/proc"; then
+		mount -t proc proc "$ROOT/proc"
+		trap 'umount "$ROOT/proc" 2>/dev/null || umount -l "$ROOT/proc" ||
+			log "could not unmount $ROOT/proc"' EXIT
+	fi
 	M=/build/$MODULE-src
 	copy_src "$ROOT$M"
 	log "$VER ($REL): make -C $KDIR M=$M (in chroot $ROOT)"

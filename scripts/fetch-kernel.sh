@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# fetch-kernel.sh [--refresh] 5.10|6.1|6.12|all
+# fetch-kernel.sh [--refresh] all|NAME...
 #
-# Fetch a real Debian cloud kernel (image, modules, headers, kbuild) into
-#   $CACHE/kernels/VER/{vmlinuz,release,modules/,kdir,root/,.complete}
+# Fetch real Debian kernels of the matrix (lab/kernels.conf: suites, flavour,
+# toolchain per NAME): image, modules, headers, kbuild, into
+#   $CACHE/kernels/NAME/{vmlinuz,release,modules/,kdir,root/,.complete}
 # with CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag".
-# 5.10/6.1 headers are extracted on the host (build with the host gcc);
-# 6.12 headers go into the trixie chroot (gcc-14), see trixie-chroot.sh.
+# Headers of "host" toolchain kernels are extracted in the cache (built with
+# the host gcc); those of "trixie" ones go into the one shared trixie chroot
+# (gcc-14), see trixie-chroot.sh, and NAME/chroot names it.
 # Packages come from the mirror in the host's apt sources, via apt-get with a
 # private sources list and state, so the host's apt state is never touched.
 # A present .complete stamp means: do nothing (no network). Must run as root
-# only when tools are missing or for 6.12 (debootstrap/chroot).
+# only when tools are missing or for chroot kernels (debootstrap/chroot).
 set -euo pipefail
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ALL_VERS="5.10 6.1 6.12"
+# shellcheck source=scripts/matrix.sh
+. "$HERE/matrix.sh"
+ALL_VERS="$(matrix_names | tr '\n' ' ')"
 
 log() { printf 'fetch-kernel: %s\n' "$*" >&2; }
 die() { printf 'fetch-kernel: error: %s\n' "$*" >&2; exit 1; }
-usage() { echo "usage: $0 [--refresh] 5.10|6.1|6.12|all" >&2; exit 2; }
+usage() { echo "usage: $0 [--refresh] all|NAME...  (NAME: ${ALL_VERS% })" >&2; exit 2; }
 
 # Install missing tools (CI machines start bare). Args: command:package ...
 need_tools() {
@@ -78,21 +82,16 @@ find_mirrors() {
 	fi
 }
 
-suites_of() {
-	case "$1" in
-	5.10) echo "bullseye bullseye-security" ;;
-	6.1) echo "bookworm bookworm-security" ;;
-	6.12) echo "trixie trixie-security" ;;
-	*) usage ;;
-	esac
-}
+suites_of() { matrix_get "$1" suites || usage; }
+# A kernel built in a chroot (toolchain other than "host").
+in_chroot() { [ "$(matrix_get "$1" toolchain)" != host ]; }
 
 # A stamp is trusted only if what it promises is still there.
 is_complete() {
 	local k="$CACHE/kernels/$1" kd
 	[ -f "$k/.complete" ] && [ -s "$k/vmlinuz" ] && [ -s "$k/release" ] && [ -s "$k/kdir" ] || return 1
 	kd="$(cat "$k/kdir")"
-	if [ "$1" = 6.12 ]; then
+	if in_chroot "$1"; then
 		[ -s "$k/chroot" ] && [ -f "$(cat "$k/chroot")$kd/Makefile" ]
 	else
 		[ -f "$kd/Makefile" ]
@@ -156,6 +155,7 @@ fetch_one() {
 		return 0
 	fi
 	log "$VER: fetching into $k"
+	local t0=$SECONDS
 
 	# Private apt configuration for this kernel's suites.
 	find_mirrors
@@ -172,33 +172,57 @@ fetch_one() {
 	fi
 
 	# Resolve the current ABI through the metapackages; never hard-code it.
-	local img hdr common kbuild
-	img="$(deps_of linux-image-cloud-amd64 | grep -E '^linux-image-.*-cloud-amd64$' | head -n1 || true)"
-	hdr="$(deps_of linux-headers-cloud-amd64 | grep -E '^linux-headers-.*-cloud-amd64$' | head -n1 || true)"
-	[ -n "$img" ] && [ -n "$hdr" ] || die "$VER: cannot resolve linux-image/headers-cloud-amd64"
-	common="$(deps_of "$hdr" | grep -E '^linux-headers-.*-common$' | head -n1 || true)"
+	local fl img hdr common kbuild suffix imgset
+	fl="$(matrix_get "$VER" flavour)"
+	img="$(deps_of "linux-image-$fl-amd64" | grep -E "^linux-image-.*-$fl-amd64\$" | head -n1 || true)"
+	hdr="$(deps_of "linux-headers-$fl-amd64" | grep -E "^linux-headers-.*-$fl-amd64\$" | head -n1 || true)"
+	[ -n "$img" ] && [ -n "$hdr" ] || die "$VER: cannot resolve linux-image/headers-$fl-amd64 in $(suites_of "$VER")"
+	# Flavours other than the plain one have their own common headers (-common-rt).
+	common="$(deps_of "$hdr" | grep -E '^linux-headers-.*-common(-rt)?$' | head -n1 || true)"
 	kbuild="$(deps_of "$hdr" | grep -E '^linux-kbuild-' | head -n1 || true)"
 	[ -n "$common" ] && [ -n "$kbuild" ] || die "$VER: cannot resolve the common headers/kbuild of $hdr"
-	log "$VER: $img $hdr $common $kbuild"
+	# 7.x splits the image: linux-image-ABI-FL is a metapackage depending on
+	# linux-binary-ABI-FL (vmlinuz), linux-modules-ABI-FL and linux-base-ABI-FL
+	# (config, modules.builtin). Older images have none of these.
+	suffix="${img#linux-image-}"
+	imgset="$(deps_of "$img" | awk -v s="$suffix" '$0 == "linux-binary-" s || $0 == "linux-modules-" s ||
+		$0 == "linux-base-" s' | sort -u | tr '\n' ' ')"
+	local -a imgpkgs
+	read -r -a imgpkgs <<<"$img $imgset"
+	log "$VER: ${imgpkgs[*]} $hdr $common $kbuild"
 
-	download_debs "$img" "$hdr" "$common" "$kbuild"
-	local debs=("${DEBS[@]}")
+	download_debs "${imgpkgs[@]}" "$hdr" "$common" "$kbuild"
+	local ni=${#imgpkgs[@]}
+	local idebs=("${DEBS[@]:0:ni}") hdebs=("${DEBS[@]:ni}")
 
 	# Extract afresh; .complete is written last.
+	local m
 	rm -rf "$k"
 	mkdir -p "$k/root"
-	dpkg-deb -x "${debs[0]}" "$k/root"
+	for m in "${idebs[@]}"; do dpkg-deb -x "$m" "$k/root"; done
 
 	local moddir rel
 	moddir="$(find "$k/root/lib/modules" "$k/root/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n1 || true)"
-	[ -n "$moddir" ] || die "$VER: no lib/modules in $img"
+	[ -n "$moddir" ] || die "$VER: no lib/modules in ${imgpkgs[*]}"
 	rel="$(basename "$moddir")"
-	[ -f "$k/root/boot/vmlinuz-$rel" ] || die "$VER: no boot/vmlinuz-$rel in $img"
-	mv "$k/root/boot/vmlinuz-$rel" "$k/vmlinuz"
+	# The matrix name must match what the suite serves now (a backports
+	# suite moving to 7.4 must not hide behind the name 7.3).
+	case "$rel" in
+	"${VER%%-*}".*-"$fl"-amd64 | "${VER%%-*}"-*-"$fl"-amd64) ;;
+	*) die "$VER: $(suites_of "$VER") now serve $rel, not a ${VER%%-*} $fl kernel: update lab/kernels.conf" ;;
+	esac
+	# The kernel: boot/vmlinuz-REL (up to 6.x) or in the module dir (7.x split).
+	local vml=
+	if [ -f "$k/root/boot/vmlinuz-$rel" ]; then
+		vml="$k/root/boot/vmlinuz-$rel"
+	elif [ -f "$moddir/vmlinuz" ]; then
+		vml="$moddir/vmlinuz"
+	fi
+	[ -n "$vml" ] || die "$VER: no boot/vmlinuz-$rel or .../modules/$rel/vmlinuz in ${imgpkgs[*]}"
+	mv "$vml" "$k/vmlinuz"
 	mv "$moddir" "$k/modules"
 	# busybox insmod needs plain .ko (trixie ships .ko.xz).
 	find "$k/modules" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 -P "$(nproc)" xz -d
-	local m
 	for m in dummy veth; do
 		[ -f "$k/modules/kernel/drivers/net/$m.ko" ] || die "$VER: $m.ko missing from $img"
 	done
@@ -212,16 +236,24 @@ fetch_one() {
 	fi
 
 	local kdir
-	if [ "$VER" = 6.12 ]; then
+	if in_chroot "$VER"; then
 		# Headers go inside the chroot so /usr/src paths match and gcc-14 is used.
-		local chroot_dir="$CACHE/trixie-root"
-		"$HERE/trixie-chroot.sh" "$chroot_dir"
-		for m in "${debs[@]:1}"; do dpkg-deb -x "$m" "$chroot_dir"; done
+		local tc chroot_dir
+		tc="$(matrix_get "$VER" toolchain)"
+		chroot_dir="$CACHE/$tc-root"
+		"$HERE/$tc-chroot.sh" "$chroot_dir"
+		# Kernels share the chroot (and 6.12/6.12-rt one kbuild package):
+		# extract under build-module.sh's per-chroot lock, so no build reads
+		# headers half-written and no two fetches write the same files.
+		(
+			flock 8
+			for m in "${hdebs[@]}"; do dpkg-deb -x "$m" "$chroot_dir"; done
+		) 8>"$chroot_dir/build/.lock"
 		kdir="/usr/src/linux-headers-$rel"
 		[ -f "$chroot_dir$kdir/Makefile" ] || die "$VER: $kdir/Makefile missing in chroot"
 		echo "$chroot_dir" >"$k/chroot"
 	else
-		for m in "${debs[@]:1}"; do dpkg-deb -x "$m" "$k/root"; done
+		for m in "${hdebs[@]}"; do dpkg-deb -x "$m" "$k/root"; done
 		kdir="$k/root/usr/src/linux-headers-$rel"
 		[ -f "$kdir/Makefile" ] || die "$VER: $kdir/Makefile missing"
 		# The flavour Makefile includes the common one by absolute path.
@@ -236,8 +268,8 @@ fetch_one() {
 
 	echo "$rel" >"$k/release"
 	echo "$kdir" >"$k/kdir"
-	printf '%s\n' "release=$rel" "kdir=$kdir" "${debs[@]##*/}" >"$k/.complete"
-	log "$VER: done: $rel"
+	printf '%s\n' "release=$rel" "kdir=$kdir" "${DEBS[@]##*/}" >"$k/.complete"
+	log "$VER: done: $rel ($((SECONDS - t0))s)"
 }
 
 REFRESH=0
@@ -249,12 +281,13 @@ for arg in "$@"; do
 	*) ARGS+=("$arg") ;;
 	esac
 done
-[ ${#ARGS[@]} -eq 1 ] || usage
-case "${ARGS[0]}" in
-all) VERS="$ALL_VERS" ;;
-5.10 | 6.1 | 6.12) VERS="${ARGS[0]}" ;;
-*) usage ;;
-esac
+[ ${#ARGS[@]} -ge 1 ] || usage
+if [ "${ARGS[*]}" = all ]; then
+	VERS="$ALL_VERS"
+else
+	matrix_check "${ARGS[@]}" || usage
+	VERS="${ARGS[*]}"
+fi
 
 for v in $VERS; do
 	if [ "$REFRESH" = 0 ] && is_complete "$v"; then
@@ -262,6 +295,6 @@ for v in $VERS; do
 		continue
 	fi
 	need_tools apt-get:apt dpkg-deb:dpkg xz:xz-utils flock:util-linux
-	[ "$v" = 6.12 ] && need_tools debootstrap:debootstrap
+	if in_chroot "$v"; then need_tools debootstrap:debootstrap; fi
 	fetch_one "$v"
 done

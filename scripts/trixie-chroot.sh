@@ -100,7 +100,10 @@ done
 mkdir -p "$(dirname "$DIR")"
 exec 9>"$DIR.lock"
 flock 9
-trap umount_all EXIT
+# Unmount only our own /proc: a build-module.sh build may have its own
+# mounted below DIR (under the build lock) while this runs.
+OWN_PROC=
+trap '[ -z "$OWN_PROC" ] || umount "$DIR/proc" 2>/dev/null || umount -l "$DIR/proc" || true' EXIT
 
 if chroot_ok; then
 	exit 0
@@ -126,10 +129,15 @@ fi
 
 mapfile -t pkgs < <(missing_pkgs)
 if [ ${#pkgs[@]} -gt 0 ]; then
-	# apt inside the chroot: DNS, /proc, fresh lists; unmounted again right after.
+	# apt inside the chroot: DNS, /proc, fresh lists; unmounted again right
+	# after. Under build-module.sh's per-chroot lock: no build runs meanwhile.
 	log "installing ${pkgs[*]} in $DIR"
+	mkdir -p "$DIR/build"
+	exec 8>"$DIR/build/.lock"
+	flock 8
 	cp -L /etc/resolv.conf "$DIR/etc/resolv.conf" 2>/dev/null || true
 	mount -t proc proc "$DIR/proc"
+	OWN_PROC=1
 	in_chroot() {
 		chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			DEBIAN_FRONTEND=noninteractive "$@"
@@ -137,7 +145,9 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 	{ in_chroot apt-get update -q && in_chroot apt-get install -y -q --no-install-recommends "${pkgs[@]}" &&
 		in_chroot apt-get clean; } >"$DIR.apt.log" 2>&1 ||
 		{ tail -n 30 "$DIR.apt.log" >&2; die "apt-get install ${pkgs[*]} failed in chroot"; }
-	umount_all
+	umount "$DIR/proc" || umount -l "$DIR/proc"
+	OWN_PROC=
+	exec 8>&-
 fi
 
 # Kbuild and scripts may call plain gcc/cc: point them at gcc-14.
