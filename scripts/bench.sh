@@ -1,13 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [VER...]: boot each kernel once and run tests/bench/bench.t (no
-# module / tcpconndiag / tracefs kretprobe peer, alternating), printing the
-# "bench:" lines. Env: TCD_BENCH_ROUNDS (5), TCD_BENCH_SECONDS (3).
+# bench.sh [VER...|all]: boot each kernel (names from lab/kernels.conf,
+# default 6.1) once and run tests/bench/bench.t (no module / tcpconndiag /
+# tracefs kretprobe peer, alternating), printing the "bench:" lines.
+# Env: TCD_BENCH_ROUNDS (5), TCD_BENCH_SECONDS (3).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/matrix.sh
+. "$ROOT/scripts/matrix.sh"
 [ $# -gt 0 ] || set -- 6.1
+# shellcheck disable=SC2046 # one word per kernel name
+[ "$*" != all ] || set -- $(matrix_names)
+matrix_check "$@"
+"$ROOT/scripts/fetch-kernel.sh" "$@"
 mkdir -p "$ROOT/build"
 for v in "$@"; do
 	"$ROOT/scripts/build-module.sh" "$v" >"$ROOT/build/bench-build-$v.log" 2>&1 ||

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # dkms-test.sh [--result FILE]: the real DKMS path on a Debian 12 host, as root.
-# Installs dkms and the bookworm headers package of the 6.1 guest kernel with
-# apt-get, builds and installs the module through scripts/dkms-install.sh,
-# copies the .ko DKMS installed to build/dkms/tcpconndiag.ko and boots the 6.1
+# Installs dkms and the host suite's headers package of the matching guest
+# kernel (the matrix's cloud kernel of the host's suite: 6.1 on Debian 12)
+# with apt-get, builds and installs the module through scripts/dkms-install.sh,
+# copies the .ko DKMS installed to build/dkms/tcpconndiag.ko and boots that
 # guest with tests/pkg/dkms-load.t on it. Prints KTAP-style lines, then
 # "dkms: N passed, N failed"; exit 0 only if all passed. --result FILE also
 # writes "passed=N failed=N seconds=S" there (for tests/run.sh).
@@ -18,6 +19,10 @@ VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ROOT/dkms.conf")
 OUTDIR=$ROOT/build/dkms
 RESULT_FILE=
 [ "${1:-}" = --result ] && RESULT_FILE=${2:?--result needs a file}
+# shellcheck source=scripts/matrix.sh
+. "$ROOT/scripts/matrix.sh"
+# Only the host's own suite has its headers in the host's apt sources.
+KNAME=$(matrix_host_kernel || true)
 
 n=0
 passed=0
@@ -42,10 +47,11 @@ finished=0
 trap 'rc=$?; [ $finished = 1 ] || { notok "script error (exit $rc)"; finish; }' EXIT
 
 [ "$(id -u)" -eq 0 ] || { notok "needs root"; finish; }
-if ! [ -s "$CACHE/kernels/6.1/release" ]; then
-	"$ROOT/scripts/fetch-kernel.sh" 6.1 >/dev/null 2>&1 || { notok "fetch the 6.1 kernel"; finish; }
+[ -n "$KNAME" ] || { notok "a matrix kernel of the host's suite (lab/kernels.conf)"; finish; }
+if ! [ -s "$CACHE/kernels/$KNAME/release" ]; then
+	"$ROOT/scripts/fetch-kernel.sh" "$KNAME" >/dev/null 2>&1 || { notok "fetch the $KNAME kernel"; finish; }
 fi
-KVER=$(cat "$CACHE/kernels/6.1/release")
+KVER=$(cat "$CACHE/kernels/$KNAME/release")
 mkdir -p "$OUTDIR"
 LOG=$OUTDIR/dkms.log
 : >"$LOG"
@@ -100,12 +106,12 @@ else
 	notok "vermagic $KVER, version $VERSION" "vermagic: $vm" "version: $v"
 fi
 
-# 4. It loads in the 6.1 guest.
+# 4. It loads in the guest.
 res=$(mktemp)
 rc=0
 MODULE_KO=$OUTDIR/tcpconndiag.ko TCD_OUT=${TCD_OUT:-$OUTDIR} TCD_RESULT=$res \
 	TCD_APPEND="${TCD_APPEND:-} tcd_env=TCD_EXPECT_VERSION=$VERSION" \
-	"$ROOT/tests/run-guest.sh" 6.1 "$ROOT/tests/pkg/dkms-load.t" || rc=$?
+	"$ROOT/tests/run-guest.sh" "$KNAME" "$ROOT/tests/pkg/dkms-load.t" || rc=$?
 gp=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res" 2>/dev/null || true)
 gf=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res" 2>/dev/null || true)
 rm -f "$res"
@@ -113,8 +119,8 @@ if [ -n "$gp" ] && [ -n "$gf" ]; then
 	[ "$rc" -ne 0 ] && [ "$gf" -eq 0 ] && gf=1
 	passed=$((passed + gp))
 	failed=$((failed + gf))
-	echo "# 6.1 guest: $gp passed, $gf failed"
+	echo "# $KNAME guest: $gp passed, $gf failed"
 else
-	notok "6.1 guest run (exit $rc)"
+	notok "$KNAME guest run (exit $rc)"
 fi
 finish

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-guest.sh VER [TEST...]: boot kernel VER (5.10, 6.1, 6.12) from the cache in
-# QEMU with a busybox initramfs holding the guest tests, and check the result.
+# run-guest.sh VER [TEST...]: boot kernel VER (a name in lab/kernels.conf) from
+# the cache in QEMU with a busybox initramfs holding the guest tests, and check
+# the result.
 #
 # Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 1500),
 # TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
@@ -17,15 +18,17 @@ set -euo pipefail
 # file while a run is in progress cannot derail that run.
 {
 
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/matrix.sh
+. "$ROOT/scripts/matrix.sh"
 usage() {
-	echo "usage: $0 VER [TEST...]   (VER: 5.10, 6.1, 6.12)" >&2
+	echo "usage: $0 VER [TEST...]   (VER: $(matrix_names | tr '\n' ' '))" >&2
 	exit 2
 }
 [ $# -ge 1 ] || usage
 VER=$1
 shift
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+matrix_check "$VER" || usage
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag
 KDIR=$CACHE/kernels/$VER
 BUILD=$ROOT/build

@@ -1,18 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [VER...]: run the guest tests on each kernel (default: 5.10 6.1 6.12),
-# carrying on after failures. The last line is the total, "N passed, N failed".
-# A kernel whose run could not start or finish adds a failure. Env TESTS="a b"
-# restricts the tests; TCD_EXTRA_RESULTS="NAME=FILE ..." adds the counts of
-# other suites (see below); other env is passed to run-guest.sh (see there).
+# run.sh [VER...]: run the guest tests on each kernel (default: every kernel
+# of lab/kernels.conf), carrying on after failures. The last line is the
+# total, "N passed, N failed". A kernel whose run could not start or finish
+# adds a failure. Env TESTS="a b" restricts the tests; TCD_JOBS (default 3)
+# caps the guests booted at once; TCD_EXTRA_RESULTS="NAME=FILE ..." adds the
+# counts of other suites (see below); other env is passed to run-guest.sh.
 set -euo pipefail
 # Braces: bash parses the whole script before running it, so editing this
 # file while a run is in progress cannot derail that run.
 {
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-[ $# -gt 0 ] || set -- 5.10 6.1 6.12
+if [ $# -eq 0 ]; then
+	# shellcheck source=scripts/matrix.sh
+	. "$HERE/../scripts/matrix.sh"
+	mapfile -t kernels < <(matrix_names)
+	[ ${#kernels[@]} -gt 0 ] || exit 2
+	set -- "${kernels[@]}"
+fi
+JOBS=${TCD_JOBS:-3}
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: TCD_JOBS must be a positive number" >&2; exit 2; }
 
 total_pass=0
 total_fail=0
@@ -42,10 +51,12 @@ for ver in "$@"; do
 	[ -n "$single" ] && runs+=("$ver:tcg,thread=single:$single")
 done
 
-# The boots of a phase run in parallel: the guests spend
-# most of their time waiting on TCP timers, so this cuts the wall time. Their
-# output lines carry a "VER: " prefix, so interleaving stays readable.
-declare -A res_of=() pid_of=() rc_of=()
+# The boots of a phase run in parallel, at most TCD_JOBS at once: the guests
+# spend most of their time waiting on TCP timers, so this cuts the wall time,
+# but each is a 2-vCPU TCG guest and more of them than the host has CPUs for
+# slow each other down (see docs/LAB.md for the measurements). Their output
+# lines carry a "VER: " prefix, so interleaving stays readable.
+declare -A res_of=() run_of_pid=() rc_of=()
 # out_of ACCEL: the output directory of a boot under that accelerator.
 out_of() {
 	local out=${TCD_OUT:-$HERE/../build}
@@ -58,15 +69,16 @@ read_result() {
 	f=$(sed -n '1s/.*failed=\([0-9]*\).*/\1/p' "$1")
 	s=$(sed -n '1s/.*seconds=\([0-9]*\).*/\1/p' "$1")
 }
-# finish_phase: wait for every boot started so far, keeping each exit status.
+# reap_one: wait for any one running boot, keeping its exit status.
+reap_one() {
+	local pid rc=0
+	wait -n -p pid "${!run_of_pid[@]}" || rc=$?
+	rc_of[${run_of_pid[$pid]}]=$rc
+	unset "run_of_pid[$pid]"
+}
+# finish_phase: wait for every boot started so far.
 finish_phase() {
-	local run rc
-	for run in "${!pid_of[@]}"; do
-		[ -n "${rc_of[$run]:-}" ] && continue
-		rc=0
-		wait "${pid_of[$run]}" || rc=$?
-		rc_of[$run]=$rc
-	done
+	while [ ${#run_of_pid[@]} -gt 0 ]; do reap_one; done
 }
 phase=tcg
 for run in "${runs[@]}"; do
@@ -75,11 +87,12 @@ for run in "${runs[@]}"; do
 		finish_phase
 		phase=$accel
 	fi
+	while [ ${#run_of_pid[@]} -ge "$JOBS" ]; do reap_one; done
 	res_of[$run]=$(mktemp)
 	# shellcheck disable=SC2086 # tests is a word list
 	TCD_OUT=$(out_of "$accel") QEMU_ACCEL=$accel TCD_RESULT=${res_of[$run]} \
 		"$HERE/run-guest.sh" "$ver" $tests &
-	pid_of[$run]=$!
+	run_of_pid[$!]=$run
 done
 finish_phase
 for run in "${runs[@]}"; do
