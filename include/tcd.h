@@ -38,9 +38,20 @@ struct tcd_endpoint {
 	u16 port;		/* host order */
 };
 
+/* The wait a blocked thread was in (waiters.c). */
+enum tcd_wait_kind {
+	TCD_W_NONE,
+	TCD_W_CONNECT,		/* connect(): inet_wait_for_connect() */
+	TCD_W_SEND,		/* send(): sk_stream_wait_connect/_memory() */
+	TCD_W_RECV,		/* recv(): sk_wait_data() */
+	TCD_W_OTHER,
+	TCD_W_NR
+};
+
 struct tcd_thread {
 	pid_t pid;		/* thread id, as gettid() returns it */
 	pid_t tgid;
+	u8 kind;		/* enum tcd_wait_kind, for a blocked thread */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -69,16 +80,13 @@ struct tcd_entry {
 	struct tcd_endpoint src;
 	struct tcd_endpoint dst;
 
-	/* threads currently in sk_stream_wait_connect() on this socket */
-	struct tcd_thread waiters[TCD_MAX_WAITERS];
-	u8 nr_waiters;
-
 	/* poisoned socket / shutdown-ebusy (sk_wait_pending kernels) */
 	struct tcd_thread ebusy_by;	/* thread whose tcp_disconnect() got EBUSY */
 	u64 ebusy_ns;
 	u32 wait_pending;
-	struct tcd_thread blocked[TCD_MAX_WAITERS];	/* waiters at EBUSY */
-	u8 nr_blocked;
+	struct tcd_thread blocked[TCD_MAX_WAITERS];	/* other waiters at EBUSY */
+	u8 nr_blocked;		/* named in blocked[] */
+	u8 all_blocked;		/* in all */
 	struct tcd_thread connector;	/* connect() whose failure mattered */
 	int connect_err;
 	u32 einval_count;
@@ -118,6 +126,7 @@ enum tcd_counter {
 	TCD_C_STALL_ENDED,
 	TCD_C_ALERTS,
 	TCD_C_ALERTS_SUPPRESSED,
+	TCD_C_WAITERS_UNRECORDED,
 	TCD_C_NR
 };
 
@@ -134,8 +143,12 @@ extern unsigned int tcd_capacity;
 extern unsigned int tcd_maxactive;
 extern unsigned int tcd_maxactive_short;
 
-/* table.c: all calls below except tcd_table_maybe_has() need tcd_lock. */
-extern spinlock_t tcd_lock;
+/*
+ * table.c: all calls below except tcd_table_maybe_has() need tcd_lock. Probe
+ * handlers take it with preemption off, so it is a raw spinlock (a
+ * spinlock_t sleeps on PREEMPT_RT); nothing is formatted or printed under it.
+ */
+extern raw_spinlock_t tcd_lock;
 extern u64 tcd_evictions;
 extern u64 tcd_stale;
 extern unsigned int tcd_used;
@@ -164,7 +177,17 @@ void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
 int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep);
 const char *tcd_errname(int err);
 const char *tcd_state_name(int state);
-int tcd_collect_sleepers(struct sock *sk, struct tcd_thread *out, int max);
+void tcd_thread_sanitize(struct tcd_thread *t);
+
+/* waiters.c: lock-free registry of threads blocked on a socket */
+extern const char *const tcd_wait_names[TCD_W_NR];
+int tcd_waiters_init(unsigned int maxactive);
+void tcd_waiters_exit(void);
+size_t tcd_waiters_bytes(void);
+int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind);
+void tcd_waiter_del(int idx);
+int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind first,
+		   struct tcd_thread *out, int max);
 
 enum tcd_alert_kind {
 	TCD_A_POISON,		/* socket-poisoned, connect-on-poisoned */
@@ -191,6 +214,8 @@ enum tcd_probe_id {
 	TCD_P_REBUILD6,
 	TCD_P_WAIT_CONNECT,
 	TCD_P_SHUTDOWN,
+	TCD_P_WAIT_MEMORY,
+	TCD_P_WAIT_DATA,
 	TCD_P_DESTRUCT,
 	TCD_P_NR
 };
@@ -229,6 +254,10 @@ int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_rebuild6_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs);
+int tcd_wait_memory_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_wait_data_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+size_t tcd_wait_data_size(void);
 
 size_t tcd_connect_data_size(void);
 size_t tcd_sk_data_size(void);

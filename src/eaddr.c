@@ -39,7 +39,7 @@ static struct tcd_dest tcd_dests[TCD_MAX_DESTS];
  * per-destination alert budget from this private list.
  */
 static struct tcd_dest tcd_bound_dests[TCD_MAX_DESTS];
-static DEFINE_SPINLOCK(tcd_dest_lock);
+static DEFINE_RAW_SPINLOCK(tcd_dest_lock);
 
 bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 {
@@ -48,10 +48,10 @@ bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 
 	if (idx >= TCD_MAX_DESTS)
 		return false;
-	spin_lock_irqsave(&tcd_dest_lock, flags);
+	raw_spin_lock_irqsave(&tcd_dest_lock, flags);
 	*out = tcd_dests[idx];
 	used = out->count != 0;
-	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_dest_lock, flags);
 	return used;
 }
 
@@ -60,14 +60,14 @@ void tcd_dests_clear_netns(u32 netns)
 	unsigned long flags;
 	int i;
 
-	spin_lock_irqsave(&tcd_dest_lock, flags);
+	raw_spin_lock_irqsave(&tcd_dest_lock, flags);
 	for (i = 0; i < TCD_MAX_DESTS; i++) {
 		if (tcd_dests[i].netns == netns)
 			memset(&tcd_dests[i], 0, sizeof(tcd_dests[i]));
 		if (tcd_bound_dests[i].netns == netns)
 			memset(&tcd_bound_dests[i], 0, sizeof(tcd_bound_dests[i]));
 	}
-	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_dest_lock, flags);
 }
 
 /*
@@ -88,7 +88,7 @@ static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_end
 	bool alert = false;
 	int i;
 
-	spin_lock_irqsave(&tcd_dest_lock, flags);
+	raw_spin_lock_irqsave(&tcd_dest_lock, flags);
 	for (i = 0; i < TCD_MAX_DESTS; i++) {
 		d = &list[i];
 		if (d->count && d->family == family && d->netns == netns &&
@@ -119,7 +119,7 @@ found:
 		d->suppressed++;
 	}
 	*count = d->count;
-	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_dest_lock, flags);
 	return alert;
 }
 
@@ -168,13 +168,13 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 	rcu_read_lock();
 #if IS_ENABLED(CONFIG_IPV6)
 	if (d->sk->sk_family == AF_INET6 && !tcd_v4mapped(d->sk))
-		holder = __inet6_lookup_established(net, hinfo, &dst->addr.v6, htons(dst->port),
-						    &src->addr.v6, d->bound_port, dif, 0);
+		holder = tcd_lookup_established6(net, hinfo, &dst->addr.v6, htons(dst->port),
+						 &src->addr.v6, d->bound_port, dif);
 	else
 #endif
-		holder = __inet_lookup_established(net, hinfo, inet->inet_daddr,
-						   htons(dst->port), inet->inet_saddr,
-						   d->bound_port, dif, 0);
+		holder = tcd_lookup_established4(net, hinfo, inet->inet_daddr,
+						 htons(dst->port), inet->inet_saddr,
+						 d->bound_port, dif);
 	if (holder) {
 		state = holder->sk_state == TCP_TIME_WAIT ?
 			inet_twsk(holder)->tw_substate : holder->sk_state;

@@ -32,12 +32,15 @@ struct tcd_connect_ri {
 	struct sock *sk;
 	u64 start_ns;
 	int sock_state;		/* sock->state at entry */
+	int flags;		/* the call's file flags: O_NONBLOCK */
+	int slot;		/* waiters.c, for a blocking connect() */
 };
 
 struct tcd_sk_ri {
 	struct sock *sk;
 	u64 start_ns;
 	int wait_pending;
+	int slot;
 };
 
 size_t tcd_connect_data_size(void)
@@ -84,6 +87,8 @@ int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_connect_ri *d = (void *)ri->data;
 	struct socket *sock = (struct socket *)tcd_arg(regs, 0);
+	const struct sockaddr *uaddr = (const struct sockaddr *)tcd_arg(regs, 1);
+	int addr_len = (int)tcd_arg(regs, 2);
 
 	tcd_hit(TCD_P_CONNECT);
 	d->sock = sock;
@@ -92,11 +97,26 @@ int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		return 1;
 	d->start_ns = ktime_get_ns();
 	d->sock_state = READ_ONCE(sock->state);
+	/* Blocking is the call's flag, not the file's (io_uring passes its own). */
+	d->flags = (int)tcd_arg(regs, 3);
+	d->slot = -1;
+	/* A blocking connect() may sleep in inet_wait_for_connect(): name it. */
+	if (!(d->flags & O_NONBLOCK) &&
+	    (d->sock_state == SS_UNCONNECTED || d->sock_state == SS_CONNECTING) &&
+	    addr_len >= (int)sizeof(uaddr->sa_family) && uaddr->sa_family != AF_UNSPEC)
+		d->slot = tcd_waiter_add(d->sk, TCD_W_CONNECT);
 	return 0;
 }
 
-static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int ret,
-			    u64 now, struct tcd_line *l)
+/* What a connect() return found, formatted after the lock is dropped. */
+enum tcd_connect_event {
+	TCD_CE_NONE,
+	TCD_CE_POISONED,
+	TCD_CE_ON_POISONED,
+	TCD_CE_STALL_ENDED,
+};
+
+static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int ret, u64 now)
 {
 	u64 start = d->start_ns;
 
@@ -106,11 +126,53 @@ static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int r
 	e->events |= TCD_EV_STALL_ENDED;
 	e->stall_ns = now - start;
 	e->stall_err = ret;
-	tcd_count(TCD_C_STALL_ENDED);
-	tcd_line_start(l, "stall-ended", &e->connector, e->family, &e->src, &e->dst, ret);
-	tcd_line_add(l, " stalled_ms=%llu after_lost_ms=%llu hint=\"connect() stayed blocked after its source address vanished; use a non-blocking connect with a deadline or a lower TCP_SYNCNT\"",
-		     div_u64(e->stall_ns, NSEC_PER_MSEC),
-		     div_u64(now - e->lost_ns, NSEC_PER_MSEC));
+}
+
+static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry *e,
+			      const struct tcd_thread *me, int ret, u64 now)
+{
+	enum tcd_alert_kind kind = TCD_A_POISON;
+	struct tcd_line line;
+	unsigned int supp = 0;
+
+	switch (ev) {
+	case TCD_CE_POISONED:
+		tcd_count(TCD_C_SOCKET_POISONED);
+		tcd_line_start(&line, "socket-poisoned", me, e->family, &e->src, &e->dst, ret);
+		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
+		if (e->nr_blocked)
+			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
+		if (e->all_blocked > 1)
+			tcd_line_add(&line, " waiters=%u", e->all_blocked);
+		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_POISON);
+		break;
+	case TCD_CE_ON_POISONED:
+		tcd_line_start(&line, "connect-on-poisoned", me, e->family, &e->src, &e->dst, ret);
+		tcd_line_add(&line, " cause=%s",
+			     e->events & TCD_EV_POISONED ? "socket-poisoned" :
+			     e->events & TCD_EV_SHUTDOWN_EBUSY ? "shutdown-ebusy" :
+			     "unknown(poisoned-before-tracking)");
+		if (e->events & TCD_EV_POISONED)
+			tcd_line_thread(&line, "poisoned_by_", &e->connector);
+		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EINVAL);
+		break;
+	case TCD_CE_STALL_ENDED:
+		kind = TCD_A_SADDR;
+		tcd_count(TCD_C_STALL_ENDED);
+		tcd_line_start(&line, "stall-ended", &e->connector, e->family, &e->src, &e->dst,
+			       ret);
+		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu hint=\"connect() stayed blocked after its source address vanished; use a non-blocking connect with a deadline or a lower TCP_SYNCNT\"",
+			     div_u64(e->stall_ns, NSEC_PER_MSEC),
+			     div_u64(now - e->lost_ns, NSEC_PER_MSEC));
+		break;
+	default:
+		return;
+	}
+	if (tcd_alert_allowed(kind, &supp)) {
+		if (supp)
+			tcd_line_add(&line, " suppressed=%u", supp);
+		tcd_alert_emit(line.buf);
+	}
 }
 
 int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -118,15 +180,15 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_connect_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
 	int state = READ_ONCE(d->sock->state);
-	struct tcd_line line;
+	enum tcd_connect_event ev = TCD_CE_NONE;
+	struct tcd_entry snap;
 	struct tcd_thread me;
 	struct tcd_entry *e;
 	unsigned long flags;
 	bool wedged_einval;
-	unsigned int supp = 0;
-	enum tcd_alert_kind kind = TCD_A_POISON;
 	u64 now;
 
+	tcd_waiter_del(d->slot);
 	/* Fast path: ordinary success or a non-blocking start. */
 	/* -ERESTARTSYS: a signal; the kernel restarts the call, the caller sees nothing. */
 	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -ERESTARTSYS) {
@@ -143,8 +205,7 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	tcd_thread_current(&me);
 	now = ktime_get_ns();
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = wedged_einval ? tcd_get_or_create(d->sk) : tcd_lookup(d->sk);
 	if (!e)
 		goto unlock;
@@ -155,28 +216,13 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		e->events |= TCD_EV_POISONED;
 		e->connector = me;
 		e->connect_err = ret;
-		tcd_count(TCD_C_SOCKET_POISONED);
-		tcd_line_start(&line, "socket-poisoned", &me, e->family, &e->src, &e->dst, ret);
-		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
-		if (e->nr_blocked)
-			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
-		if (e->nr_blocked > 1)
-			tcd_line_add(&line, " waiters=%u", e->nr_blocked);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_POISON);
+		ev = TCD_CE_POISONED;
 	} else if (wedged_einval) {
 		e->einval_count++;
 		tcd_count(TCD_C_CONNECT_ON_POISONED);
 		if (!(e->events & TCD_EV_CONNECT_ON_POISONED)) {
 			e->events |= TCD_EV_CONNECT_ON_POISONED;
-			tcd_line_start(&line, "connect-on-poisoned", &me, e->family, &e->src,
-				       &e->dst, ret);
-			tcd_line_add(&line, " cause=%s",
-				     e->events & TCD_EV_POISONED ? "socket-poisoned" :
-				     e->events & TCD_EV_SHUTDOWN_EBUSY ? "shutdown-ebusy" :
-				     "unknown(poisoned-before-tracking)");
-			if (e->events & TCD_EV_POISONED)
-				tcd_line_thread(&line, "poisoned_by_", &e->connector);
-			tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EINVAL);
+			ev = TCD_CE_ON_POISONED;
 		}
 	} else if ((e->events & TCD_EV_SHUTDOWN_EBUSY) && e->connector.pid == me.pid &&
 		   !e->connect_err) {
@@ -192,21 +238,18 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * it began; a non-blocking caller polling with connect() never stalled.
 	 */
 	if ((e->events & TCD_EV_SADDR_LOST) && !(e->events & TCD_EV_STALL_ENDED) &&
-	    ret != -ERESTARTSYS && !line.len &&
+	    ret != -ERESTARTSYS && ev == TCD_CE_NONE &&
 	    (e->lost_ns >= d->start_ns ||
-	     (d->sock_state == SS_CONNECTING && d->sock->file &&
-	      !(d->sock->file->f_flags & O_NONBLOCK)))) {
+	     (d->sock_state == SS_CONNECTING && !(d->flags & O_NONBLOCK)))) {
 		e->connector = me;
-		tcd_stall_ended(e, d, ret, now, &line);
-		kind = TCD_A_SADDR;
+		tcd_stall_ended(e, d, ret, now);
+		ev = TCD_CE_STALL_ENDED;
 	}
+	if (ev != TCD_CE_NONE)
+		snap = *e;
 unlock:
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(kind, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	tcd_connect_alert(ev, &snap, &me, ret, now);
 	return 0;
 }
 
@@ -222,63 +265,54 @@ int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static bool tcd_thread_in(const struct tcd_thread *set, int n, pid_t pid)
-{
-	while (n--)
-		if (set[n].pid == pid)
-			return true;
-	return false;
-}
-
 int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
-	struct tcd_thread sleepers[TCD_MAX_WAITERS + 1];
+	struct tcd_thread me, others[TCD_MAX_WAITERS];
 	struct tcd_entry *e;
 	unsigned long flags;
-	int i, n;
+	int n;
 
 	if (ret != -EBUSY) {
-		/* sk_disconnects kernels: remember who disconnected under a sender. */
-		if (!TCD_GUARD_POISON_POSSIBLE && !ret && tcd_table_maybe_has(d->sk)) {
-			spin_lock_irqsave(&tcd_lock, flags);
-			e = tcd_lookup(d->sk);
-			if (e && e->nr_waiters) {
-				tcd_thread_current(&e->disc_by);
-				e->disc_ns = ktime_get_ns();
-			}
-			spin_unlock_irqrestore(&tcd_lock, flags);
-		}
+		/*
+		 * sk_disconnects kernels: a disconnect under blocked threads
+		 * fails them with EPIPE; remember who did it.
+		 */
+		if (TCD_GUARD_POISON_POSSIBLE || ret ||
+		    !tcd_waiters_of(d->sk, current->pid, TCD_W_SEND, others, 0))
+			return 0;
+		tcd_thread_current(&me);
+		raw_spin_lock_irqsave(&tcd_lock, flags);
+		e = tcd_get_or_create(d->sk);
+		e->disc_by = me;
+		e->disc_ns = ktime_get_ns();
+		raw_spin_unlock_irqrestore(&tcd_lock, flags);
 		return 0;
 	}
 
 	tcd_count(TCD_C_DISCONNECT_EBUSY);
-	n = tcd_collect_sleepers(d->sk, sleepers, ARRAY_SIZE(sleepers));
-	spin_lock_irqsave(&tcd_lock, flags);
+	tcd_thread_current(&me);
+	/* The other blocked threads; one in connect() first (shutdown()'s victim). */
+	n = tcd_waiters_of(d->sk, me.pid, TCD_W_CONNECT, others, ARRAY_SIZE(others));
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_get_or_create(d->sk);
 	e->events |= TCD_EV_DISCONNECT_EBUSY;
 	e->state = READ_ONCE(d->sk->sk_state);
-	tcd_thread_current(&e->ebusy_by);
+	e->ebusy_by = me;
 	e->ebusy_ns = ktime_get_ns();
 	e->wait_pending = d->wait_pending;
-	/* The senders recorded when they started waiting. */
-	memcpy(e->blocked, e->waiters, sizeof(e->blocked));
-	e->nr_blocked = e->nr_waiters;
+	e->all_blocked = min(n, 255);
+	e->nr_blocked = min_t(int, n, ARRAY_SIZE(others));
+	memcpy(e->blocked, others, e->nr_blocked * sizeof(others[0]));
 	/*
-	 * From shutdown(): the blocked connect()er is the sleeper that is not a
-	 * recorded sender. From connect(): it is the current thread.
+	 * From shutdown(): the connect() it could not abort is the other
+	 * thread blocked in connect(). From connect(): the current thread
+	 * (tcd_connect_ret() sets it).
 	 */
-	e->connector = e->ebusy_by;
-	for (i = 0; i < n; i++) {
-		if (sleepers[i].pid != e->ebusy_by.pid &&
-		    !tcd_thread_in(e->waiters, e->nr_waiters, sleepers[i].pid)) {
-			e->connector = sleepers[i];
-			break;
-		}
-	}
+	e->connector = e->nr_blocked && others[0].kind == TCD_W_CONNECT ? others[0] : me;
 	e->connect_err = 0;
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	return 0;
 }
 
@@ -286,8 +320,6 @@ int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 	long *timeo = (long *)tcd_arg(regs, 1);
-	struct tcd_entry *e;
-	unsigned long flags;
 
 	tcd_hit(TCD_P_WAIT_CONNECT);
 	d->sk = (struct sock *)tcd_arg(regs, 0);
@@ -295,17 +327,7 @@ int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!tcd_is_tcp(d->sk) || !timeo || !*timeo)
 		return 1;
 	d->start_ns = ktime_get_ns();
-	spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_get_or_create(d->sk);
-	/*
-	 * Mid-handshake the 4-tuple is complete: refresh it, as a row that
-	 * outlived an earlier connect() on this socket may hold the old one.
-	 */
-	if ((1 << READ_ONCE(d->sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
-		tcd_endpoints_from_sk(d->sk, &e->src, &e->dst);
-	if (e->nr_waiters < TCD_MAX_WAITERS)
-		tcd_thread_current(&e->waiters[e->nr_waiters++]);
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	d->slot = tcd_waiter_add(d->sk, TCD_W_SEND);
 	return 0;
 }
 
@@ -313,44 +335,36 @@ int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
-	struct tcd_entry *e;
+	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	struct tcd_thread me;
 	unsigned long flags;
 	unsigned int supp = 0;
-	int i;
+	bool epipe = false;
 
+	tcd_waiter_del(d->slot);
+	if (ret != -EPIPE || TCD_GUARD_POISON_POSSIBLE || !tcd_table_maybe_has(d->sk))
+		return 0;
 	tcd_thread_current(&me);
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(d->sk);
-	if (!e)
-		goto unlock;
-	for (i = 0; i < e->nr_waiters; i++) {
-		if (e->waiters[i].pid == me.pid) {
-			e->waiters[i] = e->waiters[--e->nr_waiters];
-			break;
-		}
-	}
-	if (ret == -EPIPE && !TCD_GUARD_POISON_POSSIBLE && e->disc_ns >= d->start_ns &&
-	    e->disc_by.pid && e->disc_by.pid != me.pid) {
+	if (e && e->disc_ns >= d->start_ns && e->disc_by.pid && e->disc_by.pid != me.pid) {
 		e->events |= TCD_EV_SENDER_EPIPE;
-		tcd_count(TCD_C_SENDER_EPIPE);
-		/*
-		 * Keep the endpoints recorded when the sender started waiting:
-		 * the disconnect has already cleared the source address and
-		 * the destination port.
-		 */
-		tcd_line_start(&line, "sender-epipe", &me, e->family, &e->src, &e->dst, ret);
-		tcd_line_thread(&line, "connect_", &e->disc_by);
-		tcd_line_add(&line, " severity=info hint=\"%s\"", TCD_HINT_EPIPE);
-	} else if (!e->events && !e->nr_waiters) {
-		/* Nothing went wrong: keep the table for sockets that matter. */
-		tcd_remove_entry(e);
+		snap = *e;
+		epipe = true;
 	}
-unlock:
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(TCD_A_EPIPE, &supp)) {
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	if (!epipe)
+		return 0;
+	tcd_count(TCD_C_SENDER_EPIPE);
+	/*
+	 * The endpoints are the row's, recorded before the disconnect cleared
+	 * the source address and the destination port.
+	 */
+	tcd_line_start(&line, "sender-epipe", &me, snap.family, &snap.src, &snap.dst, ret);
+	tcd_line_thread(&line, "connect_", &snap.disc_by);
+	tcd_line_add(&line, " severity=info hint=\"%s\"", TCD_HINT_EPIPE);
+	if (tcd_alert_allowed(TCD_A_EPIPE, &supp)) {
 		if (supp)
 			tcd_line_add(&line, " suppressed=%u", supp);
 		tcd_alert_emit(line.buf);
@@ -376,28 +390,32 @@ int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
-	struct tcd_entry *e;
+	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	unsigned long flags;
 	unsigned int supp = 0;
+	bool alert = false;
 
 	if (ret != -EBUSY)
 		return 0;
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(d->sk);
 	if (e && e->ebusy_ns >= d->start_ns) {
 		e->events |= TCD_EV_SHUTDOWN_EBUSY;
-		tcd_count(TCD_C_SHUTDOWN_EBUSY);
-		tcd_line_start(&line, "shutdown-ebusy", &e->ebusy_by, e->family, &e->src,
-			       &e->dst, ret);
-		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
-		if (e->connector.pid != e->ebusy_by.pid)
-			tcd_line_thread(&line, "connect_", &e->connector);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SHUTDOWN);
+		snap = *e;
+		alert = true;
 	}
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(TCD_A_SHUTDOWN, &supp)) {
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	if (!alert)
+		return 0;
+	tcd_count(TCD_C_SHUTDOWN_EBUSY);
+	tcd_line_start(&line, "shutdown-ebusy", &snap.ebusy_by, snap.family, &snap.src,
+		       &snap.dst, ret);
+	tcd_line_add(&line, " wait_pending=%u", snap.wait_pending);
+	if (snap.connector.pid != snap.ebusy_by.pid)
+		tcd_line_thread(&line, "connect_", &snap.connector);
+	tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SHUTDOWN);
+	if (tcd_alert_allowed(TCD_A_SHUTDOWN, &supp)) {
 		if (supp)
 			tcd_line_add(&line, " suppressed=%u", supp);
 		tcd_alert_emit(line.buf);
@@ -415,10 +433,10 @@ int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	tcd_hit(TCD_P_DESTRUCT);
 	if (!tcd_table_maybe_has(sk))
 		return 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(sk);
 	if (e)
 		tcd_remove_entry(e);
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	return 0;
 }

@@ -24,37 +24,26 @@
 #define TCD_HINT_DYN_V6 "; IPv6 never re-selects the source (ip_dynaddr is IPv4 only)"
 #define TCD_HINT_SADDR_EST "the connection's source address is gone; data retransmits fail until tcp_retries2 or TCP_USER_TIMEOUT kills it"
 
-/* RTO doubling from TCP_TIMEOUT_INIT, capped at TCP_RTO_MAX, in seconds. */
-static unsigned int tcd_syn_backoff_s(unsigned int from, unsigned int to)
-{
-	unsigned int i, s = 0;
-
-	for (i = from; i < to; i++)
-		s += i < 7 ? min(1u << i, TCP_RTO_MAX / HZ) : TCP_RTO_MAX / HZ;
-	return s;
-}
-
 /*
  * Seconds from the first SYN until connect() gives up: the (retries +
- * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s,
- * then they double: 1, 2, 4, 8 (15 s) for 3 retries and no linear timeouts;
- * 1, 1, 1, 1, 1, 2, 4, 8 (19 s) with 6.12's default of 4.
+ * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s
+ * (TCP_TIMEOUT_INIT), then they double up to the RTO ceiling: 1, 2, 4, 8
+ * (15 s) for 3 retries and no linear timeouts; 1, 1, 1, 1, 1, 2, 4, 8
+ * (19 s) with 6.5+'s default of 4; with the default 6 retries 127 s, and
+ * 131 s on 6.5+.
  */
-static unsigned int tcd_syn_giveup_s(const struct net *net, unsigned int retries)
+static unsigned int tcd_syn_giveup_s(const struct sock *sk, unsigned int retries)
 {
-	return tcd_tcp_syn_linear_timeouts(net) + 1 + tcd_syn_backoff_s(1, retries + 1);
-}
+	unsigned int i, rto = TCP_TIMEOUT_INIT, cap = max(tcd_rto_max(sk), 1U);
+	unsigned int linear = tcd_tcp_syn_linear_timeouts(sock_net(sk));
+	unsigned long total = 0;
 
-/*
- * Milliseconds since the first SYN. tcp_connect() stamps retrans_stamp with
- * tcp_time_stamp (ms of tcp_clock_ns(), i.e. ktime_get_ns(), on 5.10 to 6.12;
- * the usec variant only follows a SYN-ACK) and retransmits keep it.
- */
-static u32 tcd_syn_elapsed_ms(const struct sock *sk, u64 now)
-{
-	u32 stamp = READ_ONCE(tcp_sk(sk)->retrans_stamp);
-
-	return stamp ? (u32)div_u64(now, NSEC_PER_MSEC) - stamp : 0;
+	for (i = 0; i <= retries + linear; i++) {
+		total += min(rto, cap);
+		if (i >= linear)
+			rto = min(rto << 1, cap);
+	}
+	return total / HZ;
 }
 
 /* The hint's ip_dynaddr advice: what re-selection could do for @sk. */
@@ -118,55 +107,66 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_thread owner = { .comm = "?" };
 	unsigned int supp = 0, total_ms = 0, elapsed_ms = 0, giveup_s = 0;
 	int state = READ_ONCE(sk->sk_state);
+	struct tcd_endpoint src, dst;
 	struct tcd_line line;
 	struct tcd_entry *e;
 	unsigned long flags;
 	int retries, dynaddr;
+	bool alert = false;
+	u8 retransmits;
 	u64 now;
 
 	if (!ret)
 		return 0;
-	/* The timer runs in softirq: the owner is the thread sleeping in connect(). */
-	tcd_collect_sleepers(sk, &owner, 1);
+	/* The timer runs in softirq: the owner is the thread blocked on the socket. */
+	tcd_waiters_of(sk, 0, TCD_W_CONNECT, &owner, 1);
 	retries = icsk->icsk_syn_retries ? : tcd_tcp_syn_retries(sock_net(sk));
 	dynaddr = tcd_ip_dynaddr(sock_net(sk));
 	now = ktime_get_ns();
 	if (state == TCP_SYN_SENT) {
-		total_ms = tcd_syn_giveup_s(sock_net(sk), retries) * 1000u;
+		total_ms = tcd_syn_giveup_s(sk, retries) * 1000u;
 		if (icsk->icsk_user_timeout)
 			total_ms = min(total_ms, icsk->icsk_user_timeout);
-		elapsed_ms = tcd_syn_elapsed_ms(sk, now);
+		/* Since the first SYN: tcp_connect() stamps retrans_stamp. */
+		elapsed_ms = tcd_retrans_elapsed_ms(sk, now);
 		if (total_ms > elapsed_ms)
 			giveup_s = DIV_ROUND_CLOSEST(total_ms - elapsed_ms, 1000u);
 	}
-
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_get_or_create(sk);
-	if ((e->events & TCD_EV_SADDR_LOST) && !(e->events & TCD_EV_STALL_ENDED))
-		goto unlock;	/* one alert per socket and stall */
-	e->events &= ~(TCD_EV_SADDR_LOST | TCD_EV_STALL_ENDED);
-	e->events |= TCD_EV_SADDR_LOST;
-	e->lost_ns = now;
-	/* For a connect() that a signal interrupted and the kernel restarted. */
-	e->handshake_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
-	e->route_err = ret;
-	e->lost_state = state;
-	e->state = state;
 	/*
 	 * The RTO timer counts the retransmission before sending it, so this
 	 * is the number of retransmissions including the one that just failed
 	 * (TCP_INFO's tcpi_retransmits), on 5.10, 6.1 and 6.12 alike.
 	 */
-	e->retransmits = icsk->icsk_retransmits;
-	e->syn_retries = retries;
-	e->connector = owner;
-	tcd_endpoints_from_sk(sk, &e->src, &e->dst);
+	retransmits = icsk->icsk_retransmits;
+	tcd_endpoints_from_sk(sk, &src, &dst);
+
+	raw_spin_lock_irqsave(&tcd_lock, flags);
+	e = tcd_get_or_create(sk);
+	/* One alert per socket and stall. */
+	if (!(e->events & TCD_EV_SADDR_LOST) || (e->events & TCD_EV_STALL_ENDED)) {
+		e->events &= ~TCD_EV_STALL_ENDED;
+		e->events |= TCD_EV_SADDR_LOST;
+		e->lost_ns = now;
+		/* For a connect() that a signal interrupted and the kernel restarted. */
+		e->handshake_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
+		e->route_err = ret;
+		e->lost_state = state;
+		e->state = state;
+		e->retransmits = retransmits;
+		e->syn_retries = retries;
+		e->connector = owner;
+		e->src = src;
+		e->dst = dst;
+		alert = true;
+	}
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	if (!alert)
+		return 0;
 	tcd_count(TCD_C_SADDR_LOST);
 
-	tcd_line_start(&line, "saddr-lost", &owner, e->family, &e->src, &e->dst, ret);
+	tcd_line_start(&line, "saddr-lost", &owner, sk->sk_family, &src, &dst, ret);
 	tcd_line_add(&line, " state=%s uid=%u retransmits=%u", tcd_state_name(state),
-		     from_kuid_munged(&init_user_ns, sk->sk_uid), e->retransmits);
+		     from_kuid_munged(&init_user_ns, sk->sk_uid), retransmits);
 	if (state == TCP_SYN_SENT)
 		tcd_line_add(&line, " syn_retries=%d user_timeout_ms=%u giveup_in_s=%u",
 			     retries, icsk->icsk_user_timeout, giveup_s);
@@ -174,15 +174,14 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " ip_dynaddr=%d", dynaddr);
 	else
 		tcd_line_add(&line, " ip_dynaddr=unknown");
-	if (state == TCP_SYN_SENT)	/* nobody sleeping: a non-blocking connect() */
+	/* Nobody blocked in connect(): a non-blocking connect(). */
+	if (state == TCP_SYN_SENT)
 		tcd_line_add(&line, " hint=\"%s%s\"",
-			     owner.pid ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
+			     owner.kind == TCD_W_CONNECT ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
 			     tcd_dynaddr_hint(sk, dynaddr));
 	else
 		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_EST);
-unlock:
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(TCD_A_SADDR, &supp)) {
+	if (tcd_alert_allowed(TCD_A_SADDR, &supp)) {
 		if (supp)
 			tcd_line_add(&line, " suppressed=%u", supp);
 		tcd_alert_emit(line.buf);

@@ -11,7 +11,7 @@
 #include <linux/ktime.h>
 #include "tcd.h"
 
-DEFINE_SPINLOCK(tcd_lock);
+DEFINE_RAW_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
 u64 tcd_stale;
 unsigned int tcd_used;
@@ -170,12 +170,12 @@ bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out)
 
 	if (idx >= tcd_nr_entries)
 		return false;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	if (tcd_entries[idx].key) {
 		*out = tcd_entries[idx];
 		used = true;
 	}
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	return used;
 }
 
@@ -185,9 +185,9 @@ void tcd_table_clear_netns(u32 netns)
 	unsigned int i;
 
 	for (i = 0; i < tcd_nr_entries; i++) {
-		spin_lock_irqsave(&tcd_lock, flags);
+		raw_spin_lock_irqsave(&tcd_lock, flags);
 		if (tcd_entries[i].key && tcd_entries[i].netns == netns)
 			tcd_remove_entry(&tcd_entries[i]);
-		spin_unlock_irqrestore(&tcd_lock, flags);
+		raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	}
 }
