@@ -53,7 +53,8 @@ esac
 tap_check "header: guard is $guard on $(kver)" grep -qx "guard: $guard" /tmp/proc1
 tap_check "header: poisoning $verdict" grep -q "^poisoning: $verdict" /tmp/proc1
 for sym in __inet_stream_connect tcp_disconnect __inet_hash_connect inet_sk_rebuild_header \
-	inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown inet_sock_destruct; do
+	inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown sk_stream_wait_memory \
+	sk_wait_data inet_sock_destruct; do
 	tap_check "probe line for $sym" \
 		grep -qE "^probe: $sym hits=[0-9]+ nmissed=0 maxactive=[0-9]+$" /tmp/proc1
 done

@@ -216,6 +216,7 @@ while read -r line; do
 			expect err "$c1" "$a" socket-poisoned
 			expect waiter_pid "$st" "$a" socket-poisoned
 			expect waiter_comm tcdp-send "$a" socket-poisoned
+			expect waiter_kind send "$a" socket-poisoned
 			expect_pending "$a" socket-poisoned
 			printf '%s\n' "$a" | grep -q ' hint="..*"' || want "socket-poisoned: no hint"
 		fi
@@ -235,6 +236,7 @@ while read -r line; do
 			expect err "$c1" "$row" row
 			expect waiter_pid "$st" "$row" row
 			expect waiter_comm tcdp-send "$row" row
+			expect waiter_kind send "$row" row
 			expect einval "$ein" "$row" row
 		fi
 	elif [ -n "$poison" ]; then

@@ -175,6 +175,7 @@ check_stall() {
 	cmp_ok "$_t: saddr-lost while connect() still blocked" "$t_lost" '<' "$t_end" \
 		"$(calc "$t_end - $t_lost") s before it returned"
 	is "$_t: saddr-lost pid is the connecting thread" "$(echo "$lost" | kv pid)" "$tid"
+	is "$_t: saddr-lost waiter_kind" "$(echo "$lost" | kv waiter_kind)" connect
 	is "$_t: saddr-lost tgid" "$(echo "$lost" | kv tgid)" "$tgid"
 	is "$_t: saddr-lost comm" "$(echo "$lost" | kv comm)" tcd-saddr
 	is "$_t: saddr-lost dst" "$(echo "$lost" | kv dst)" "$_dst"
@@ -504,6 +505,7 @@ if load_netmod veth && ip link add tcdsv0 type veth; then
 		is "est: saddr-lost dst" "$(echo "$lost" | kv dst)" 192.0.2.2:8080
 		is "est: saddr-lost err is the error recv() got" "$(echo "$lost" | kv err)" "$rerr"
 		is "est: saddr-lost pid is the thread blocked in recv()" "$(echo "$lost" | kv pid)" "$tid"
+		is "est: saddr-lost waiter_kind" "$(echo "$lost" | kv waiter_kind)" recv
 		is "est: no SYN fields on an established connection" \
 			"$(echo "$lost" | grep -c -e syn_retries= -e giveup_in_s=)" 0
 		is "est: hint is the established one" \
