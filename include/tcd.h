@@ -64,6 +64,9 @@ enum {
 	TCD_EV_SADDR_LOST	= 1 << 4,
 	TCD_EV_STALL_ENDED	= 1 << 5,
 	TCD_EV_DISCONNECT_EBUSY	= 1 << 6,
+	TCD_EV_ROUTE_LOST	= 1 << 7,
+	/* A stall began: its end is reported (stall-ended). */
+	TCD_EV_STALLED		= TCD_EV_SADDR_LOST | TCD_EV_ROUTE_LOST,
 };
 
 struct tcd_entry {
@@ -95,7 +98,7 @@ struct tcd_entry {
 	struct tcd_thread disc_by;
 	u64 disc_ns;
 
-	/* saddr-lost */
+	/* saddr-lost, route-lost */
 	u64 lost_ns;
 	int route_err;
 	u8 lost_state;
@@ -123,6 +126,7 @@ enum tcd_counter {
 	TCD_C_EADDR_EPHEMERAL,
 	TCD_C_EADDR_BOUND,
 	TCD_C_SADDR_LOST,
+	TCD_C_ROUTE_LOST,
 	TCD_C_STALL_ENDED,
 	TCD_C_ALERTS,
 	TCD_C_ALERTS_SUPPRESSED,

@@ -54,6 +54,7 @@ const char *const tcd_counter_names[TCD_C_NR] = {
 	[TCD_C_EADDR_EPHEMERAL] = "eaddrnotavail-ephemeral-exhausted",
 	[TCD_C_EADDR_BOUND] = "eaddrnotavail-bound-port-in-use",
 	[TCD_C_SADDR_LOST] = "saddr-lost",
+	[TCD_C_ROUTE_LOST] = "route-lost",
 	[TCD_C_STALL_ENDED] = "stall-ended",
 	[TCD_C_ALERTS] = "alerts-printed",
 	[TCD_C_ALERTS_SUPPRESSED] = "alerts-suppressed",

@@ -161,9 +161,11 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 		tcd_count(TCD_C_STALL_ENDED);
 		tcd_line_start(&line, "stall-ended", &e->connector, e->family, &e->src, &e->dst,
 			       ret);
-		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu hint=\"connect() stayed blocked after its source address vanished; use a non-blocking connect with a deadline or a lower TCP_SYNCNT\"",
+		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu lost=%s hint=\"connect() stayed blocked after its %s vanished; use a non-blocking connect with a deadline or a lower TCP_SYNCNT\"",
 			     div_u64(e->stall_ns, NSEC_PER_MSEC),
-			     div_u64(now - e->lost_ns, NSEC_PER_MSEC));
+			     div_u64(now - e->lost_ns, NSEC_PER_MSEC),
+			     e->events & TCD_EV_ROUTE_LOST ? "route" : "saddr",
+			     e->events & TCD_EV_ROUTE_LOST ? "route" : "source address");
 		break;
 	default:
 		return;
@@ -237,7 +239,7 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * retry after EINTR) waits for the same handshake, maybe lost before
 	 * it began; a non-blocking caller polling with connect() never stalled.
 	 */
-	if ((e->events & TCD_EV_SADDR_LOST) && !(e->events & TCD_EV_STALL_ENDED) &&
+	if ((e->events & TCD_EV_STALLED) && !(e->events & TCD_EV_STALL_ENDED) &&
 	    ret != -ERESTARTSYS && ev == TCD_CE_NONE &&
 	    (e->lost_ns >= d->start_ns ||
 	     (d->sock_state == SS_CONNECTING && !(d->flags & O_NONBLOCK)))) {

@@ -88,7 +88,7 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 {
 	static const char *const ev_names[] = {
 		"socket-poisoned", "connect-on-poisoned", "shutdown-ebusy", "sender-epipe",
-		"saddr-lost", "stall-ended", "disconnect-ebusy",
+		"saddr-lost", "stall-ended", "disconnect-ebusy", "route-lost",
 	};
 	u64 now = ktime_get_ns();
 	char s[64], d[64];
@@ -118,7 +118,7 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	}
 	if (e->events & TCD_EV_SENDER_EPIPE)
 		tcd_show_thread(m, "connect_", &e->disc_by);
-	if (e->events & TCD_EV_SADDR_LOST) {
+	if (e->events & TCD_EV_STALLED) {
 		if (!(e->events & (TCD_EV_POISONED | TCD_EV_SHUTDOWN_EBUSY)))
 			tcd_show_thread(m, "", &e->connector);
 		seq_printf(m, " route_err=%s lost_state=%s retransmits=%u syn_retries=%u lost_s_ago=%llu",

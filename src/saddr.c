@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Source-address stall: the socket's own source address vanished, so
- * inet_sk_rebuild_header() (inet6_sk_rebuild_header() for IPv6) fails on
- * every retransmit and a blocking connect() sleeps through the whole SYN
- * retry period. We alert on the first failure, long before connect()
- * returns; poison.c's connect return handler reports the end of the stall.
+ * Source-address stall: the socket's own source address vanished, or its
+ * route did, so every retransmit re-routes in inet_sk_rebuild_header()
+ * (inet6_sk_rebuild_header() for IPv6) and a blocking connect() sleeps
+ * through the whole SYN retry period. We alert on the first such re-route,
+ * long before connect() returns; poison.c's connect return handler reports
+ * the end of the stall.
+ *
+ * IPv4 fails the re-route with ENETUNREACH both when the source is no
+ * longer local and when no route is left, so the source is checked here:
+ * saddr-lost when it is gone, route-lost when it is still there. IPv6
+ * re-routes a fixed source without checking it: a deleted source with a
+ * route left succeeds, and the SYNs leave from an address the host no
+ * longer owns; that is saddr-lost too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +20,9 @@
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
 #include <net/ipv6.h>
+#include <net/addrconf.h>
+#include <net/route.h>
+#include <linux/inetdevice.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -22,7 +33,12 @@
 #define TCD_HINT_DYN_BOUND "; ip_dynaddr cannot help: the socket was bound to this address"
 #define TCD_HINT_DYN_NONE "; ip_dynaddr is on but found no other source address"
 #define TCD_HINT_DYN_V6 "; IPv6 never re-selects the source (ip_dynaddr is IPv4 only)"
+#define TCD_HINT_DYN_NOROUTE "; ip_dynaddr cannot help: there is no route to the destination from any source either"
 #define TCD_HINT_SADDR_EST "the connection's source address is gone; data retransmits fail until tcp_retries2 or TCP_USER_TIMEOUT kills it"
+#define TCD_HINT_SADDR_V6 "the socket's source address is gone but a route is left: packets leave from an address this host no longer owns and no answer can come back, until the retries run out: give connect() a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT; IPv6 never re-selects the source"
+#define TCD_HINT_ROUTE "the source address is still here but no route to the destination is left (interface down, route withdrawn, VPN device gone); connect() blocks until the SYN retries run out unless the route comes back: check ip route, use a non-blocking connect with a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT"
+#define TCD_HINT_ROUTE_NB "the source address is still here but no route to the destination is left (interface down, route withdrawn, VPN device gone); the handshake fails when the SYN retries run out unless the route comes back: check ip route, give connect() a deadline"
+#define TCD_HINT_ROUTE_EST "the connection's route is gone (interface down, route withdrawn, VPN device gone); data retransmits fail until the route returns or tcp_retries2/TCP_USER_TIMEOUT kills it: check ip route"
 
 /*
  * Seconds from the first SYN until connect() gives up: the (retries +
@@ -46,15 +62,60 @@ static unsigned int tcd_syn_giveup_s(const struct sock *sk, unsigned int retries
 	return total / HZ;
 }
 
-/* The hint's ip_dynaddr advice: what re-selection could do for @sk. */
-static const char *tcd_dynaddr_hint(const struct sock *sk, int dynaddr)
+/* An IPv6 socket that is not talking IPv4 through a v4-mapped address. */
+static bool tcd_is_v6(const struct sock *sk)
 {
 #if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
-		return TCD_HINT_DYN_V6;
+	return sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+#else
+	return false;
 #endif
+}
+
+/* Is @sk's source address still an address of its network namespace? */
+static bool tcd_saddr_is_local(struct sock *sk)
+{
+	bool local;
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tcd_is_v6(sk))
+		return ipv6_chk_addr(sock_net(sk), &sk->sk_v6_rcv_saddr, NULL, 0);
+#endif
+	rcu_read_lock();
+	local = __ip_dev_find(sock_net(sk), inet_sk(sk)->inet_saddr, false);
+	rcu_read_unlock();
+	return local;
+}
+
+/*
+ * Would an IPv4 route lookup that may choose its own source succeed? That
+ * is what ip_dynaddr re-selection needs (inet_sk_reselect_saddr()).
+ */
+static bool tcd_route_without_saddr(struct sock *sk)
+{
+	struct flowi4 fl4 = {
+		.daddr = inet_sk(sk)->inet_daddr,
+		.flowi4_oif = sk->sk_bound_dev_if,
+		.flowi4_mark = sk->sk_mark,
+		.flowi4_proto = IPPROTO_TCP,
+	};
+	struct rtable *rt = ip_route_output_key(sock_net(sk), &fl4);
+
+	if (IS_ERR(rt))
+		return false;
+	ip_rt_put(rt);
+	return true;
+}
+
+/* The hint's ip_dynaddr advice: what re-selection could do for @sk. */
+static const char *tcd_dynaddr_hint(struct sock *sk, int dynaddr)
+{
+	if (tcd_is_v6(sk))
+		return TCD_HINT_DYN_V6;
 	if (sk->sk_userlocks & SOCK_BINDADDR_LOCK)
 		return TCD_HINT_DYN_BOUND;
+	if (!tcd_route_without_saddr(sk))
+		return TCD_HINT_DYN_NOROUTE;
 	return dynaddr > 0 ? TCD_HINT_DYN_NONE : TCD_HINT_DYN_OFF;
 }
 
@@ -112,12 +173,21 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_entry *e;
 	unsigned long flags;
 	int retries, dynaddr;
-	bool alert = false;
+	bool alert = false, saddr_gone;
+	const char *hint;
 	u8 retransmits;
+	u32 ev;
 	u64 now;
 
-	if (!ret)
-		return 0;
+	if (!ret) {
+		/* IPv6 re-routes a fixed source it no longer owns without error. */
+		if (!tcd_is_v6(sk) || tcd_saddr_is_local(sk))
+			return 0;
+		saddr_gone = true;
+	} else {
+		saddr_gone = !tcd_saddr_is_local(sk);
+	}
+	ev = saddr_gone ? TCD_EV_SADDR_LOST : TCD_EV_ROUTE_LOST;
 	/* The timer runs in softirq: the owner is the thread blocked on the socket. */
 	tcd_waiters_of(sk, 0, TCD_W_CONNECT, &owner, 1);
 	retries = icsk->icsk_syn_retries ? : tcd_tcp_syn_retries(sock_net(sk));
@@ -143,9 +213,9 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_get_or_create(sk);
 	/* One alert per socket and stall. */
-	if (!(e->events & TCD_EV_SADDR_LOST) || (e->events & TCD_EV_STALL_ENDED)) {
-		e->events &= ~TCD_EV_STALL_ENDED;
-		e->events |= TCD_EV_SADDR_LOST;
+	if (!(e->events & TCD_EV_STALLED) || (e->events & TCD_EV_STALL_ENDED)) {
+		e->events &= ~(TCD_EV_STALL_ENDED | TCD_EV_STALLED);
+		e->events |= ev;
 		e->lost_ns = now;
 		/* For a connect() that a signal interrupted and the kernel restarted. */
 		e->handshake_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
@@ -162,9 +232,10 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	if (!alert)
 		return 0;
-	tcd_count(TCD_C_SADDR_LOST);
+	tcd_count(saddr_gone ? TCD_C_SADDR_LOST : TCD_C_ROUTE_LOST);
 
-	tcd_line_start(&line, "saddr-lost", &owner, sk->sk_family, &src, &dst, ret);
+	tcd_line_start(&line, saddr_gone ? "saddr-lost" : "route-lost", &owner, sk->sk_family,
+		       &src, &dst, ret);
 	tcd_line_add(&line, " state=%s uid=%u retransmits=%u", tcd_state_name(state),
 		     from_kuid_munged(&init_user_ns, sk->sk_uid), retransmits);
 	if (state == TCP_SYN_SENT)
@@ -174,13 +245,21 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " ip_dynaddr=%d", dynaddr);
 	else
 		tcd_line_add(&line, " ip_dynaddr=unknown");
-	/* Nobody blocked in connect(): a non-blocking connect(). */
-	if (state == TCP_SYN_SENT)
+	if (!saddr_gone) {
+		/* The source is fine: ip_dynaddr has nothing to re-select. */
+		hint = state != TCP_SYN_SENT ? TCD_HINT_ROUTE_EST :
+		       owner.kind == TCD_W_CONNECT ? TCD_HINT_ROUTE : TCD_HINT_ROUTE_NB;
+		tcd_line_add(&line, " hint=\"%s\"", hint);
+	} else if (!ret) {
+		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_V6);
+	} else if (state == TCP_SYN_SENT) {
+		/* Nobody blocked in connect(): a non-blocking connect(). */
 		tcd_line_add(&line, " hint=\"%s%s\"",
 			     owner.kind == TCD_W_CONNECT ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
 			     tcd_dynaddr_hint(sk, dynaddr));
-	else
+	} else {
 		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_EST);
+	}
 	if (tcd_alert_allowed(TCD_A_SADDR, &supp)) {
 		if (supp)
 			tcd_line_add(&line, " suppressed=%u", supp);
