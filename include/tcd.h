@@ -26,7 +26,8 @@
 
 /* Threads remembered per socket; more are counted, not named. */
 #define TCD_MAX_WAITERS 2
-#define TCD_ALERT_LEN 512
+/* Fits the longest alert (IPv6 saddr-lost with its hint) with room to spare. */
+#define TCD_ALERT_LEN 1024
 
 union tcd_addr {
 	__be32 v4;
@@ -131,6 +132,7 @@ enum tcd_counter {
 	TCD_C_ALERTS,
 	TCD_C_ALERTS_SUPPRESSED,
 	TCD_C_WAITERS_UNRECORDED,
+	TCD_C_ALERTS_TRUNCATED,
 	TCD_C_NR
 };
 
@@ -169,6 +171,7 @@ void tcd_table_clear_netns(u32 netns);
 struct tcd_line {
 	char buf[TCD_ALERT_LEN];
 	int len;
+	bool truncated;
 };
 __printf(2, 3) void tcd_line_add(struct tcd_line *l, const char *fmt, ...);
 void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thread *t,
@@ -202,7 +205,9 @@ enum tcd_alert_kind {
 	TCD_A_NR
 };
 bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed);
-void tcd_alert_emit(const char *line);
+void tcd_alert_print(struct tcd_line *l, unsigned int suppressed, const char *hint,
+		     const char *tail);
+bool tcd_alert(struct tcd_line *l, enum tcd_alert_kind kind, const char *hint, const char *tail);
 void tcd_reset_alert_limits(void);
 
 /* proc.c */

@@ -192,6 +192,7 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_thread me;
 	struct tcd_line line;
 	unsigned int supp = 0;
+	const char *hint;
 	u16 family;
 	u64 count;
 	bool alert;
@@ -224,7 +225,7 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
 			     d->bound_port, d->sk->sk_reuse,
 			     state < 0 ? "none-found" : tcd_state_name(state));
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_BOUND);
+		hint = TCD_HINT_BOUND;
 	} else {
 		int low, high;
 		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
@@ -236,12 +237,9 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
 			     low, high, high - low + 1, own ? "socket" : "sysctl",
 			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EXHAUSTED);
+		hint = TCD_HINT_EXHAUSTED;
 	}
-	if (alert) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	if (alert)
+		tcd_alert_print(&line, supp, hint, NULL);
 	return 0;
 }

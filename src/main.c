@@ -59,6 +59,7 @@ const char *const tcd_counter_names[TCD_C_NR] = {
 	[TCD_C_ALERTS] = "alerts-printed",
 	[TCD_C_ALERTS_SUPPRESSED] = "alerts-suppressed",
 	[TCD_C_WAITERS_UNRECORDED] = "waiters-unrecorded",
+	[TCD_C_ALERTS_TRUNCATED] = "alerts-truncated",
 };
 
 DEFINE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);

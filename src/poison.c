@@ -26,6 +26,9 @@
 #define TCD_HINT_EINVAL "connect() on a socket poisoned by an earlier failed connect: close and recreate the socket"
 #define TCD_HINT_SHUTDOWN "shutdown() cannot abort this blocking connect(): use a non-blocking connect with poll() and a deadline, or TCP_SYNCNT/TCP_USER_TIMEOUT"
 #define TCD_HINT_EPIPE "send() raced a failing connect(): wait for connect() to succeed before sending"
+#define TCD_HINT_STALL_SADDR "connect() stayed blocked after its source address vanished"
+#define TCD_HINT_STALL_ROUTE "connect() stayed blocked after its route vanished"
+#define TCD_HINT_STALL "; use a non-blocking connect with a deadline or a lower TCP_SYNCNT"
 
 struct tcd_connect_ri {
 	struct socket *sock;
@@ -131,9 +134,7 @@ static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int r
 static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry *e,
 			      const struct tcd_thread *me, int ret, u64 now)
 {
-	enum tcd_alert_kind kind = TCD_A_POISON;
 	struct tcd_line line;
-	unsigned int supp = 0;
 
 	switch (ev) {
 	case TCD_CE_POISONED:
@@ -144,7 +145,7 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
 		if (e->all_blocked > 1)
 			tcd_line_add(&line, " waiters=%u", e->all_blocked);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_POISON);
+		tcd_alert(&line, TCD_A_POISON, TCD_HINT_POISON, NULL);
 		break;
 	case TCD_CE_ON_POISONED:
 		tcd_line_start(&line, "connect-on-poisoned", me, e->family, &e->src, &e->dst, ret);
@@ -154,26 +155,21 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 			     "unknown(poisoned-before-tracking)");
 		if (e->events & TCD_EV_POISONED)
 			tcd_line_thread(&line, "poisoned_by_", &e->connector);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EINVAL);
+		tcd_alert(&line, TCD_A_POISON, TCD_HINT_EINVAL, NULL);
 		break;
 	case TCD_CE_STALL_ENDED:
-		kind = TCD_A_SADDR;
 		tcd_count(TCD_C_STALL_ENDED);
 		tcd_line_start(&line, "stall-ended", &e->connector, e->family, &e->src, &e->dst,
 			       ret);
-		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu lost=%s hint=\"connect() stayed blocked after its %s vanished; use a non-blocking connect with a deadline or a lower TCP_SYNCNT\"",
+		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu lost=%s",
 			     div_u64(e->stall_ns, NSEC_PER_MSEC),
 			     div_u64(now - e->lost_ns, NSEC_PER_MSEC),
-			     e->events & TCD_EV_ROUTE_LOST ? "route" : "saddr",
-			     e->events & TCD_EV_ROUTE_LOST ? "route" : "source address");
+			     e->events & TCD_EV_ROUTE_LOST ? "route" : "saddr");
+		tcd_alert(&line, TCD_A_SADDR, e->events & TCD_EV_ROUTE_LOST ?
+			  TCD_HINT_STALL_ROUTE : TCD_HINT_STALL_SADDR, TCD_HINT_STALL);
 		break;
 	default:
-		return;
-	}
-	if (tcd_alert_allowed(kind, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
+		break;
 	}
 }
 
@@ -341,7 +337,6 @@ int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_line line;
 	struct tcd_thread me;
 	unsigned long flags;
-	unsigned int supp = 0;
 	bool epipe = false;
 
 	tcd_waiter_del(d->slot);
@@ -365,12 +360,8 @@ int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 */
 	tcd_line_start(&line, "sender-epipe", &me, snap.family, &snap.src, &snap.dst, ret);
 	tcd_line_thread(&line, "connect_", &snap.disc_by);
-	tcd_line_add(&line, " severity=info hint=\"%s\"", TCD_HINT_EPIPE);
-	if (tcd_alert_allowed(TCD_A_EPIPE, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	tcd_line_add(&line, " severity=info");
+	tcd_alert(&line, TCD_A_EPIPE, TCD_HINT_EPIPE, NULL);
 	return 0;
 }
 
@@ -395,7 +386,6 @@ int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	unsigned long flags;
-	unsigned int supp = 0;
 	bool alert = false;
 
 	if (ret != -EBUSY)
@@ -416,12 +406,7 @@ int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	tcd_line_add(&line, " wait_pending=%u", snap.wait_pending);
 	if (snap.connector.pid != snap.ebusy_by.pid)
 		tcd_line_thread(&line, "connect_", &snap.connector);
-	tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SHUTDOWN);
-	if (tcd_alert_allowed(TCD_A_SHUTDOWN, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	tcd_alert(&line, TCD_A_SHUTDOWN, TCD_HINT_SHUTDOWN, NULL);
 	return 0;
 }
 

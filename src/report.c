@@ -168,9 +168,31 @@ bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed)
 	return ok;
 }
 
-void tcd_alert_emit(const char *line)
+/*
+ * Finish @l with suppressed=N (when earlier lines were dropped) and the
+ * hint (@hint then @tail), and print it. The hint goes last so a reader
+ * always finds the counts; a line cut at the buffer's end is counted.
+ */
+void tcd_alert_print(struct tcd_line *l, unsigned int suppressed, const char *hint,
+		     const char *tail)
 {
-	pr_warn("%s\n", line);
+	if (suppressed)
+		tcd_line_add(l, " suppressed=%u", suppressed);
+	tcd_line_add(l, " hint=\"%s%s\"", hint, tail ? tail : "");
+	if (l->truncated)
+		tcd_count(TCD_C_ALERTS_TRUNCATED);
+	pr_warn("%s\n", l->buf);
+}
+
+/* tcd_alert_print() when @kind's budget allows; returns whether it printed. */
+bool tcd_alert(struct tcd_line *l, enum tcd_alert_kind kind, const char *hint, const char *tail)
+{
+	unsigned int supp = 0;
+
+	if (!tcd_alert_allowed(kind, &supp))
+		return false;
+	tcd_alert_print(l, supp, hint, tail);
+	return true;
 }
 
 void tcd_reset_alert_limits(void)
@@ -184,11 +206,18 @@ void tcd_reset_alert_limits(void)
 
 void tcd_line_add(struct tcd_line *l, const char *fmt, ...)
 {
+	size_t room = sizeof(l->buf) - l->len;
 	va_list args;
+	int n;
 
 	va_start(args, fmt);
-	l->len += vscnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, args);
+	n = vsnprintf(l->buf + l->len, room, fmt, args);
 	va_end(args);
+	if (n >= room) {
+		l->truncated = true;
+		n = room - 1;
+	}
+	l->len += n;
 }
 
 void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_thread *t)
@@ -210,6 +239,7 @@ void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thre
 	tcd_fmt_ep(s, sizeof(s), family, src);
 	tcd_fmt_ep(d, sizeof(d), family, dst);
 	l->len = 0;
+	l->truncated = false;
 	l->buf[0] = '\0';
 	tcd_line_add(l, "%s", event);
 	tcd_line_thread(l, "", t);

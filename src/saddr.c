@@ -166,7 +166,7 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	int ret = (int)regs_return_value(regs);
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcd_thread owner = { .comm = "?" };
-	unsigned int supp = 0, total_ms = 0, elapsed_ms = 0, giveup_s = 0;
+	unsigned int total_ms = 0, elapsed_ms = 0, giveup_s = 0;
 	int state = READ_ONCE(sk->sk_state);
 	struct tcd_endpoint src, dst;
 	struct tcd_line line;
@@ -174,7 +174,6 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	unsigned long flags;
 	int retries, dynaddr;
 	bool alert = false, saddr_gone;
-	const char *hint;
 	u8 retransmits;
 	u32 ev;
 	u64 now;
@@ -245,25 +244,16 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " ip_dynaddr=%d", dynaddr);
 	else
 		tcd_line_add(&line, " ip_dynaddr=unknown");
-	if (!saddr_gone) {
-		/* The source is fine: ip_dynaddr has nothing to re-select. */
-		hint = state != TCP_SYN_SENT ? TCD_HINT_ROUTE_EST :
-		       owner.kind == TCD_W_CONNECT ? TCD_HINT_ROUTE : TCD_HINT_ROUTE_NB;
-		tcd_line_add(&line, " hint=\"%s\"", hint);
-	} else if (!ret) {
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_V6);
-	} else if (state == TCP_SYN_SENT) {
-		/* Nobody blocked in connect(): a non-blocking connect(). */
-		tcd_line_add(&line, " hint=\"%s%s\"",
-			     owner.kind == TCD_W_CONNECT ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
-			     tcd_dynaddr_hint(sk, dynaddr));
-	} else {
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_EST);
-	}
-	if (tcd_alert_allowed(TCD_A_SADDR, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	if (!saddr_gone)	/* The source is fine: ip_dynaddr has nothing to re-select. */
+		tcd_alert(&line, TCD_A_SADDR, state != TCP_SYN_SENT ? TCD_HINT_ROUTE_EST :
+			  owner.kind == TCD_W_CONNECT ? TCD_HINT_ROUTE : TCD_HINT_ROUTE_NB, NULL);
+	else if (!ret)
+		tcd_alert(&line, TCD_A_SADDR, TCD_HINT_SADDR_V6, NULL);
+	else if (state == TCP_SYN_SENT)	/* nobody in connect(): a non-blocking one */
+		tcd_alert(&line, TCD_A_SADDR,
+			  owner.kind == TCD_W_CONNECT ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
+			  tcd_dynaddr_hint(sk, dynaddr));
+	else
+		tcd_alert(&line, TCD_A_SADDR, TCD_HINT_SADDR_EST, NULL);
 	return 0;
 }

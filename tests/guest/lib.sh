@@ -155,6 +155,10 @@ load_module() {
 
 unload_module() {
 	module_loaded tcpconndiag || return 0
+	# No alert may have been cut at the buffer's end, in any test.
+	_tr=$(counter alerts-truncated)
+	[ "${_tr:-0}" = 0 ] || tap_fail "no alert line was truncated" \
+		"counter alerts-truncated $_tr" "$(dmesg | grep 'tcpconndiag: ' | awk '{ print length($0) }' | sort -n | tail -n 1) chars in the longest alert"
 	if ! _out=$(rmmod tcpconndiag 2>&1); then
 		diag "unload_module: rmmod failed: $_out"
 		grep '^tcpconndiag ' /proc/modules | sed 's/^/#   /'
