@@ -187,9 +187,14 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	u64 now;
 
 	tcd_waiter_del(d->slot);
-	/* Fast path: ordinary success or a non-blocking start. */
-	/* -ERESTARTSYS: a signal; the kernel restarts the call, the caller sees nothing. */
-	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -ERESTARTSYS) {
+	/*
+	 * Fast path: ordinary success or a non-blocking start. -EISCONN is
+	 * the usual "did my non-blocking connect finish?" answer: success.
+	 * -ERESTARTSYS: a signal; the kernel restarts the call, the caller
+	 * sees nothing.
+	 */
+	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -EISCONN ||
+	    ret == -ERESTARTSYS) {
 		if (!tcd_table_maybe_has(d->sk))
 			return 0;
 	} else {

@@ -86,6 +86,13 @@ tcd-conn ok 5 -6 >/tmp/ok6.out
 tap_check "IPv6 connects succeed" test "$(grep -c 'err=0 ' /tmp/ok6.out)" -eq 5
 tap_check "successful connects leave no rows" grep -qE '^table: used=0 ' $P
 
+# EISCONN answers "is my non-blocking connect done?": not a failure.
+f0=$(counter connect-failed)
+tcd-conn isconn 4 >/tmp/isconn.out
+is "connect() on a connected socket returned EISCONN" \
+	"$(grep -c '^again .* err=EISCONN$' /tmp/isconn.out)" 4
+is "EISCONN is not counted as a failed connect" "$(($(counter connect-failed) - f0))" 0
+
 # Refused connects: the counter matches what the program saw, no alert.
 r0=$(counter connect-econnrefused)
 dmesg_mark refused

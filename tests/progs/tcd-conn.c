@@ -7,6 +7,8 @@
  *   ok       COUNT connect/accept/close cycles to a loopback listener
  *   refused  COUNT connects to a closed loopback port
  *   timeout  COUNT connects (TCP_SYNCNT=1) into a listener that drops SYNs
+ *   isconn   COUNT ok cycles, each connect()ing the connected socket again
+ *            (EISCONN, printed as "again N err=...")
  */
 #include "tcdlib.h"
 
@@ -16,7 +18,7 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: tcd-conn ok|refused|timeout [-6] [COUNT]\n");
+		fprintf(stderr, "usage: tcd-conn ok|refused|timeout|isconn [-6] [COUNT]\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -26,7 +28,7 @@ int main(int argc, char **argv)
 		else
 			count = atoi(argv[i]);
 	}
-	if (!strcmp(mode, "ok")) {
+	if (!strcmp(mode, "ok") || !strcmp(mode, "isconn")) {
 		lfd = tcd_listen(family, 0, 128, &port);
 	} else if (!strcmp(mode, "refused")) {
 		lfd = tcd_listen(family, 0, 1, &port);
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
 
 		printf("connect %d err=%s tid=%d seconds=%.2f\n", i, errname(err), tcd_gettid(),
 		       now_s() - t0);
+		if (!err && !strcmp(mode, "isconn"))
+			printf("again %d err=%s\n", i, errname(tcd_connect(fd, family, NULL, port)));
 		if (!err && lfd >= 0) {
 			int afd = accept(lfd, NULL, NULL);
 
