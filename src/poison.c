@@ -44,6 +44,8 @@ struct tcd_sk_ri {
 	u64 start_ns;
 	int wait_pending;
 	int slot;
+	/* tcp_disconnect(): the 4-tuple before it clears it */
+	struct tcd_endpoint src, dst;
 };
 
 size_t tcd_connect_data_size(void)
@@ -265,6 +267,7 @@ int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!tcd_is_tcp(d->sk))
 		return 1;
 	d->wait_pending = tcd_sk_wait_pending(d->sk);
+	tcd_endpoints_from_sk(d->sk, &d->src, &d->dst);
 	return 0;
 }
 
@@ -290,6 +293,8 @@ int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		e = tcd_get_or_create(d->sk);
 		e->disc_by = me;
 		e->disc_ns = ktime_get_ns();
+		e->src = d->src;
+		e->dst = d->dst;
 		raw_spin_unlock_irqrestore(&tcd_lock, flags);
 		return 0;
 	}

@@ -211,8 +211,15 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_get_or_create(sk);
-	/* One alert per socket and stall. */
-	if (!(e->events & TCD_EV_STALLED) || (e->events & TCD_EV_STALL_ENDED)) {
+	/*
+	 * One alert per socket and stall, but a route-lost is corrected when a
+	 * later re-route finds the source gone: while an address is deleted
+	 * its routes can go a moment before the address stops counting as
+	 * local (__ip_dev_find() falls back to the local table), and a
+	 * retransmission in that moment sees only the lost route.
+	 */
+	if (!(e->events & TCD_EV_STALLED) || (e->events & TCD_EV_STALL_ENDED) ||
+	    ((e->events & TCD_EV_ROUTE_LOST) && saddr_gone)) {
 		e->events &= ~(TCD_EV_STALL_ENDED | TCD_EV_STALLED);
 		e->events |= ev;
 		e->lost_ns = now;

@@ -9,7 +9,10 @@
 # 5.10 and 6.1; 6.12 adds tcp_syn_linear_timeouts=4 linear retransmissions
 # (SYNs at 0, 1, 2, 3, 4, 5, 7, 11 s, give-up at 19 s).
 # Phases run a stalling socket next to a control socket, so each alert must
-# also name the right socket.
+# also name the right socket. Deletions come 1.5 s in, between two
+# retransmissions: one that ran while `ip addr del` was under way would see
+# the routes gone before the address (a route-lost the next retransmission
+# corrects to saddr-lost).
 # tcd-timeout: 300
 
 P=/proc/tcpconndiag
@@ -139,7 +142,7 @@ first_src() {
 }
 
 # check_stall TAG OUT LOG PROCFILE DST DYNADDR HINT [EVENT PERR LERR]: one
-# stalled connect() whose source address (or route) went away 1 s into the
+# stalled connect() whose source address (or route) went away 1.5 s into the
 # handshake; HINT: what the hint must say (about ip_dynaddr, or the route).
 # EVENT: saddr-lost (default) or route-lost; PERR: the errno connect() must
 # end with (ENETUNREACH); LERR: the alert's err= (default: connect()'s errno,
@@ -289,7 +292,7 @@ k=$(klog $T/clock.log connect-start clock | kts)
 diag "kernel log vs clocks: log $k, CLOCK_MONOTONIC $(echo "$m" | kv mono), CLOCK_BOOTTIME $(echo "$m" | kv boot), log - monotonic = $(calc "$k - $(echo "$m" | kv mono)") s"
 near "kernel-log timestamps follow CLOCK_MONOTONIC (s)" "$k" "$(echo "$m" | kv mono)" 0.25
 
-# ---- A: IPv4, address deleted 1 s into the handshake; control without deletion
+# ---- A: IPv4, address deleted 1.5 s into the handshake; control without deletion
 echo 0 >/proc/sys/net/ipv4/ip_dynaddr
 dev_v4 tcdsa0 192.0.2.1/24 && dev_v4 tcdsb0 198.51.100.1/24 && dev_v4 tcdsc0 203.0.113.1/24 &&
 	dev_v4 tcdse0 198.18.0.1/24 && dev_v4 tcdsf0 198.19.0.1/24 &&
@@ -302,7 +305,7 @@ e0=$(counter stall-ended)
 h0=$(probe_hits inet_sk_rebuild_header)
 dmesg_mark v4
 tcd-saddr connect -m v4 -b 192.0.2.1 -n 3 -p $T/v4.proc \
-	-x 1 "ip addr del 192.0.2.1/24 dev tcdsa0" 192.0.2.2 80 >$T/v4.out 2>&1 &
+	-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsa0" 192.0.2.2 80 >$T/v4.out 2>&1 &
 tcd-saddr connect -m ctl4 -b 198.51.100.1 -n 3 -p $T/ctl4.proc \
 	198.51.100.2 80 >$T/ctl4.out 2>&1 &
 # sig: the same stall from an unbound socket, and signals (SA_RESTART
@@ -310,15 +313,15 @@ tcd-saddr connect -m ctl4 -b 198.51.100.1 -n 3 -p $T/ctl4.proc \
 # it and the program never sees the interruption, so still one stall, as long
 # as the program measured.
 tcd-saddr connect -m sig -n 3 -p $T/sig.proc -k 0.5,5 \
-	-x 1 "ip addr del 203.0.113.1/24 dev tcdsc0" 203.0.113.2 80 >$T/sig.out 2>&1 &
+	-x 1.5 "ip addr del 203.0.113.1/24 dev tcdsc0" 203.0.113.2 80 >$T/sig.out 2>&1 &
 # route4: the address stays, its device goes down: no route is left, the
 # source is fine (route-lost, no ip_dynaddr advice).
 tcd-saddr connect -m route4 -b 198.18.0.1 -n 3 -p $T/route4.proc \
-	-x 1 "ip link set tcdse0 down" 198.18.0.2 80 >$T/route4.out 2>&1 &
+	-x 1.5 "ip link set tcdse0 down" 198.18.0.2 80 >$T/route4.out 2>&1 &
 # dyno: unbound, a second address of the subnet survives: the route does
 # too, so ip_dynaddr=1 would have re-selected the source.
 tcd-saddr connect -m dyno -n 3 -p $T/dyno.proc \
-	-x 1 "ip addr del 198.19.0.1/24 dev tcdsf0" 198.19.0.2 80 >$T/dyno.out 2>&1 &
+	-x 1.5 "ip addr del 198.19.0.1/24 dev tcdsf0" 198.19.0.2 80 >$T/dyno.out 2>&1 &
 wait
 dmesg_since_mark v4 >$T/v4.log
 check_stall v4 $T/v4.out $T/v4.log $T/v4.proc 192.0.2.2:80 0 "cannot help: the socket was bound"
@@ -368,21 +371,21 @@ if [ -e /proc/net/if_inet6 ]; then
 	h0=$(probe_hits inet6_sk_rebuild_header)
 	dmesg_mark v6
 	tcd-saddr connect -6 -m v6 -b 2001:db8::1 -n 3 -p $T/v6.proc \
-		-x 1 "ip -6 addr del 2001:db8::1/64 dev tcdsa6" 2001:db8::2 80 >$T/v6.out 2>&1 &
+		-x 1.5 "ip -6 addr del 2001:db8::1/64 dev tcdsa6" 2001:db8::2 80 >$T/v6.out 2>&1 &
 	tcd-saddr connect -6 -m ctl6 -b 2001:db8:1::1 -n 3 -p $T/ctl6.proc \
 		2001:db8:1::2 80 >$T/ctl6.out 2>&1 &
 	# nb6: non-blocking connect(), polled by calling connect() again (EALREADY)
 	# until the result: the loss is reported, but nothing ever blocked.
 	tcd-saddr connect -6 -N -m nb6 -b 2001:db8:2::1 -n 3 -p $T/nb6.proc \
-		-x 1 "ip -6 addr del 2001:db8:2::1/64 dev tcdsc6" 2001:db8:2::2 80 >$T/nb6.out 2>&1 &
+		-x 1.5 "ip -6 addr del 2001:db8:2::1/64 dev tcdsc6" 2001:db8:2::2 80 >$T/nb6.out 2>&1 &
 	# v6r: another address keeps the subnet's route: IPv6 re-routes the
 	# vanished source without error and the SYNs leave from an address the
 	# host no longer owns, until connect() times out.
 	tcd-saddr connect -6 -m v6r -b 2001:db8:3::1 -n 3 -p $T/v6r.proc \
-		-x 1 "ip -6 addr del 2001:db8:3::1/64 dev tcdsd6" 2001:db8:3::2 80 >$T/v6r.out 2>&1 &
+		-x 1.5 "ip -6 addr del 2001:db8:3::1/64 dev tcdsd6" 2001:db8:3::2 80 >$T/v6r.out 2>&1 &
 	# rt6: the address stays, the route goes.
 	tcd-saddr connect -6 -m rt6 -b 2001:db8:4::1 -n 3 -p $T/rt6.proc \
-		-x 1 "ip -6 route del 2001:db8:4::/64 dev tcdse6" 2001:db8:4::2 80 >$T/rt6.out 2>&1 &
+		-x 1.5 "ip -6 route del 2001:db8:4::/64 dev tcdse6" 2001:db8:4::2 80 >$T/rt6.out 2>&1 &
 	wait
 	dmesg_since_mark v6 >$T/v6.log
 	check_stall v6 $T/v6.out $T/v6.log $T/v6.proc '[2001:db8::2]:80' 0 \
@@ -456,11 +459,11 @@ c0=$(counter saddr-lost)
 e0=$(counter stall-ended)
 dmesg_mark dyn
 tcd-saddr connect -m dyn -n 3 -p $T/dyn.proc \
-	-x 1 "ip addr del 192.0.2.1/24 dev tcdsd0" 192.0.2.2 80 >$T/dyn.out 2>&1 &
+	-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsd0" 192.0.2.2 80 >$T/dyn.out 2>&1 &
 tcd-saddr connect -m dynb -b 198.51.100.1 -n 3 -p $T/dynb.proc \
-	-x 1 "ip addr del 198.51.100.1/24 dev tcdsd1" 198.51.100.2 80 >$T/dynb.out 2>&1 &
+	-x 1.5 "ip addr del 198.51.100.1/24 dev tcdsd1" 198.51.100.2 80 >$T/dynb.out 2>&1 &
 tcd-saddr connect -m dynn -n 3 -p $T/dynn.proc \
-	-x 1 "ip addr del 203.0.113.1/24 dev tcdsd2" 203.0.113.2 80 >$T/dynn.out 2>&1 &
+	-x 1.5 "ip addr del 203.0.113.1/24 dev tcdsd2" 203.0.113.2 80 >$T/dynn.out 2>&1 &
 wait
 dmesg_since_mark dyn >$T/dyn.log
 diag "after the deletions: $(ip -4 addr show dev tcdsd0 | grep inet | tr '\n' ';') $(ip -4 addr show dev tcdsd1 | grep inet | tr '\n' ';')"
@@ -500,7 +503,7 @@ for d in tcdsd0 tcdsd1 tcdsd2; do ip link del $d; done
 # ---- D: established connection whose source vanishes under retransmission -----
 # Peer in its own network namespace behind a veth pair. Once connected the
 # peer's end goes down (data is never acked), we send, and delete our address
-# 1 s later: the RTO retransmissions fail in inet_sk_rebuild_header().
+# 1.5 s later: the RTO retransmissions fail in inet_sk_rebuild_header().
 # TCP_USER_TIMEOUT=8000 ends the connection.
 if load_netmod veth && ip link add tcdsv0 type veth; then
 	peer=$(ip -o link show | sed -n 's/^[0-9]*: \(veth[0-9]*\)@tcdsv0.*/\1/p')
@@ -527,7 +530,7 @@ if load_netmod veth && ip link add tcdsv0 type veth; then
 		dmesg_mark est
 		tcd-saddr established -m est -b 192.0.2.1 -u 8000 -w 30 -p $T/est.proc \
 			-y "$ns ip link set $peer down" \
-			-x 1 "ip addr del 192.0.2.1/24 dev tcdsv0" 192.0.2.2 8080 >$T/est.out 2>&1
+			-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsv0" 192.0.2.2 8080 >$T/est.out 2>&1
 		dmesg_since_mark est >$T/est.log
 		diag "est: program: $(grep -vE '^(ids|proc-dumped) ' $T/est.out | sed 's/ boot=[^ ]*//' | tr '\n' ';')"
 		src=$(ev $T/est.out connected | kv src)
