@@ -254,7 +254,6 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
-int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
@@ -266,6 +265,7 @@ int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs);
 int tcd_wait_memory_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_wait_data_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind);
 size_t tcd_wait_data_size(void);
 
 size_t tcd_connect_data_size(void);

@@ -10,8 +10,9 @@
  * connect. Kernels with sk_disconnects instead fail the sleeping sender with
  * EPIPE.
  *
- * Probes: __inet_stream_connect, tcp_disconnect, sk_stream_wait_connect,
- * inet_shutdown (kretprobes) and inet_sock_destruct (kprobe, row cleanup).
+ * Probes: __inet_stream_connect, tcp_disconnect, inet_shutdown (kretprobes)
+ * and inet_sock_destruct (kprobe, row cleanup); the blocked threads come
+ * from waiters.c, whose wait probes call tcd_waiter_epipe().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,10 +23,16 @@
 #include "tcd.h"
 #include "tcd_compat.h"
 
-#define TCD_HINT_POISON "the socket is wedged (SS_DISCONNECTING): close and recreate it; do not send() while a blocking connect() is pending (send with MSG_DONTWAIT or wait for connect to finish)"
+#define TCD_HINT_POISON "the socket is wedged (SS_DISCONNECTING): close and recreate it; "
+/* What the other blocked thread must not do, by the wait it was in. */
+#define TCD_HINT_POISON_SEND "do not send() while a blocking connect() is pending (send with MSG_DONTWAIT or wait for connect to finish)"
+#define TCD_HINT_POISON_RECV "do not recv() while a blocking connect() is pending (poll() first, or wait for connect to finish)"
+#define TCD_HINT_POISON_CONNECT "do not connect() the same socket from two threads"
+#define TCD_HINT_POISON_OTHER "do not block on the socket from another thread while a blocking connect() is pending"
 #define TCD_HINT_EINVAL "connect() on a socket poisoned by an earlier failed connect: close and recreate the socket"
 #define TCD_HINT_SHUTDOWN "shutdown() cannot abort this blocking connect(): use a non-blocking connect with poll() and a deadline, or TCP_SYNCNT/TCP_USER_TIMEOUT"
 #define TCD_HINT_EPIPE "send() raced a failing connect(): wait for connect() to succeed before sending"
+#define TCD_HINT_EPIPE_RECV "recv() raced a failing connect(): wait for connect() to succeed before reading"
 #define TCD_HINT_STALL_SADDR "connect() stayed blocked after its source address vanished"
 #define TCD_HINT_STALL_ROUTE "connect() stayed blocked after its route vanished"
 #define TCD_HINT_STALL "; use a non-blocking connect with a deadline or a lower TCP_SYNCNT"
@@ -43,7 +50,6 @@ struct tcd_sk_ri {
 	struct sock *sk;
 	u64 start_ns;
 	int wait_pending;
-	int slot;
 	/* tcp_disconnect(): the 4-tuple before it clears it */
 	struct tcd_endpoint src, dst;
 };
@@ -147,7 +153,12 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
 		if (e->all_blocked > 1)
 			tcd_line_add(&line, " waiters=%u", e->all_blocked);
-		tcd_alert(&line, TCD_A_POISON, TCD_HINT_POISON, NULL);
+		tcd_alert(&line, TCD_A_POISON, TCD_HINT_POISON,
+			  !e->nr_blocked ? TCD_HINT_POISON_OTHER :
+			  e->blocked[0].kind == TCD_W_SEND ? TCD_HINT_POISON_SEND :
+			  e->blocked[0].kind == TCD_W_RECV ? TCD_HINT_POISON_RECV :
+			  e->blocked[0].kind == TCD_W_CONNECT ? TCD_HINT_POISON_CONNECT :
+			  TCD_HINT_POISON_OTHER);
 		break;
 	case TCD_CE_ON_POISONED:
 		tcd_line_start(&line, "connect-on-poisoned", me, e->family, &e->src, &e->dst, ret);
@@ -324,55 +335,43 @@ int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * A thread blocked on the socket (waiters.c) came back with EPIPE: on
+ * sk_disconnects kernels, a disconnect under it did that. Report it when a
+ * failing connect() disconnected while it waited.
+ */
+void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
-	long *timeo = (long *)tcd_arg(regs, 1);
-
-	tcd_hit(TCD_P_WAIT_CONNECT);
-	d->sk = (struct sock *)tcd_arg(regs, 0);
-	/* A non-blocking sender returns -EAGAIN at once: nothing to track. */
-	if (!tcd_is_tcp(d->sk) || !timeo || !*timeo)
-		return 1;
-	d->start_ns = ktime_get_ns();
-	d->slot = tcd_waiter_add(d->sk, TCD_W_SEND);
-	return 0;
-}
-
-int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct tcd_sk_ri *d = (void *)ri->data;
-	int ret = (int)regs_return_value(regs);
 	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	struct tcd_thread me;
 	unsigned long flags;
 	bool epipe = false;
 
-	tcd_waiter_del(d->slot);
-	if (ret != -EPIPE || TCD_GUARD_POISON_POSSIBLE || !tcd_table_maybe_has(d->sk))
-		return 0;
+	if (TCD_GUARD_POISON_POSSIBLE || !tcd_table_maybe_has(sk))
+		return;
 	tcd_thread_current(&me);
+	me.kind = kind;
 	raw_spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_lookup(d->sk);
-	if (e && e->disc_ns >= d->start_ns && e->disc_by.pid && e->disc_by.pid != me.pid) {
+	e = tcd_lookup(sk);
+	if (e && e->disc_ns >= start_ns && e->disc_by.pid && e->disc_by.pid != me.pid) {
 		e->events |= TCD_EV_SENDER_EPIPE;
 		snap = *e;
 		epipe = true;
 	}
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	if (!epipe)
-		return 0;
+		return;
 	tcd_count(TCD_C_SENDER_EPIPE);
 	/*
 	 * The endpoints are the row's, recorded before the disconnect cleared
 	 * the source address and the destination port.
 	 */
-	tcd_line_start(&line, "sender-epipe", &me, snap.family, &snap.src, &snap.dst, ret);
+	tcd_line_start(&line, "sender-epipe", &me, snap.family, &snap.src, &snap.dst, -EPIPE);
 	tcd_line_thread(&line, "connect_", &snap.disc_by);
 	tcd_line_add(&line, " severity=info");
-	tcd_alert(&line, TCD_A_EPIPE, TCD_HINT_EPIPE, NULL);
-	return 0;
+	tcd_alert(&line, TCD_A_EPIPE, kind == TCD_W_RECV ? TCD_HINT_EPIPE_RECV : TCD_HINT_EPIPE,
+		  NULL);
 }
 
 int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs)

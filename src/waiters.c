@@ -17,6 +17,7 @@
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/vmalloc.h>
+#include <linux/ktime.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -143,9 +144,15 @@ int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind fir
 	return total;
 }
 
-/* sk_stream_wait_memory() and sk_wait_data(): (sk, long *timeo, ...). */
+/*
+ * The waits: sk_stream_wait_connect() and sk_stream_wait_memory() for
+ * send(), sk_wait_data() for recv(), all (sk, long *timeo, ...).
+ */
 struct tcd_wait_ri {
+	struct sock *sk;
+	u64 start_ns;
 	int slot;
+	u8 kind;
 };
 
 size_t tcd_wait_data_size(void)
@@ -157,14 +164,22 @@ static int tcd_wait_entry(struct kretprobe_instance *ri, struct pt_regs *regs,
 			  enum tcd_wait_kind kind)
 {
 	struct tcd_wait_ri *d = (void *)ri->data;
-	struct sock *sk = (struct sock *)tcd_arg(regs, 0);
 	long *timeo = (long *)tcd_arg(regs, 1);
 
+	d->sk = (struct sock *)tcd_arg(regs, 0);
 	/* A zero timeout returns at once: nobody is blocked. */
-	if (!timeo || !*timeo || sk->sk_protocol != IPPROTO_TCP)
+	if (!timeo || !*timeo || d->sk->sk_protocol != IPPROTO_TCP)
 		return 1;
-	d->slot = tcd_waiter_add(sk, kind);
+	d->start_ns = ktime_get_ns();
+	d->kind = kind;
+	d->slot = tcd_waiter_add(d->sk, kind);
 	return 0;
+}
+
+int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	tcd_hit(TCD_P_WAIT_CONNECT);
+	return tcd_wait_entry(ri, regs, TCD_W_SEND);
 }
 
 int tcd_wait_memory_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -181,6 +196,10 @@ int tcd_wait_data_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	tcd_waiter_del(((struct tcd_wait_ri *)ri->data)->slot);
+	struct tcd_wait_ri *d = (void *)ri->data;
+
+	tcd_waiter_del(d->slot);
+	if ((int)regs_return_value(regs) == -EPIPE)
+		tcd_waiter_epipe(d->sk, d->start_ns, d->kind);
 	return 0;
 }
