@@ -66,6 +66,8 @@ enum {
 	TCD_EV_STALL_ENDED	= 1 << 5,
 	TCD_EV_DISCONNECT_EBUSY	= 1 << 6,
 	TCD_EV_ROUTE_LOST	= 1 << 7,
+	TCD_EV_SHUTDOWN_WEDGED	= 1 << 8,
+	TCD_EV_UNSPEC_EBUSY	= 1 << 9,
 	/* A stall began: its end is reported (stall-ended). */
 	TCD_EV_STALLED		= TCD_EV_SADDR_LOST | TCD_EV_ROUTE_LOST,
 };
@@ -94,6 +96,9 @@ struct tcd_entry {
 	struct tcd_thread connector;	/* connect() whose failure mattered */
 	int connect_err;
 	u32 einval_count;
+
+	/* shutdown() that left SS_DISCONNECTING */
+	struct tcd_thread shut_by;
 
 	/* sender-epipe (sk_disconnects kernels) */
 	struct tcd_thread disc_by;
@@ -195,6 +200,7 @@ int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind);
 void tcd_waiter_del(int idx);
 int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind first,
 		   struct tcd_thread *out, int max);
+bool tcd_waiting_here(const struct sock *sk, enum tcd_wait_kind kind);
 
 enum tcd_alert_kind {
 	TCD_A_POISON,		/* socket-poisoned, connect-on-poisoned */
@@ -271,6 +277,7 @@ size_t tcd_wait_data_size(void);
 size_t tcd_connect_data_size(void);
 size_t tcd_sk_data_size(void);
 size_t tcd_hash_connect_data_size(void);
+size_t tcd_shutdown_data_size(void);
 
 /* eaddr.c: bounded list of destinations that hit port exhaustion */
 #define TCD_MAX_DESTS 16

@@ -94,7 +94,7 @@ static struct tcd_kretprobe tcd_kretprobes[] = {
 	{ TCD_P_WAIT_CONNECT, "sk_stream_wait_connect", tcd_wait_connect_entry,
 	  tcd_wait_ret, tcd_wait_data_size, true },
 	{ TCD_P_SHUTDOWN, "inet_shutdown", tcd_shutdown_entry, tcd_shutdown_ret,
-	  tcd_sk_data_size, false },
+	  tcd_shutdown_data_size, false },
 	{ TCD_P_WAIT_MEMORY, "sk_stream_wait_memory", tcd_wait_memory_entry, tcd_wait_ret,
 	  tcd_wait_data_size, true },
 	{ TCD_P_WAIT_DATA, "sk_wait_data", tcd_wait_data_entry, tcd_wait_ret,

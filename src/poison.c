@@ -30,6 +30,9 @@
 #define TCD_HINT_POISON_CONNECT "do not connect() the same socket from two threads"
 #define TCD_HINT_POISON_OTHER "do not block on the socket from another thread while a blocking connect() is pending"
 #define TCD_HINT_EINVAL "connect() on a socket poisoned by an earlier failed connect: close and recreate the socket"
+#define TCD_HINT_EINVAL_SHUT "shutdown() on a connecting socket leaves it unable to connect again (SS_DISCONNECTING): close it and create a new socket instead of shutdown() then connect()"
+#define TCD_HINT_EINVAL_UNSPEC "connect(AF_UNSPEC) got EBUSY while another thread was blocked on the socket, which left it SS_DISCONNECTING: close and recreate the socket"
+#define TCD_HINT_EINVAL_UNKNOWN "connect() on a socket left in SS_DISCONNECTING before tcpconndiag saw it (a shutdown() while connecting does that): close and recreate the socket"
 #define TCD_HINT_SHUTDOWN "shutdown() cannot abort this blocking connect(): use a non-blocking connect with poll() and a deadline, or TCP_SYNCNT/TCP_USER_TIMEOUT"
 #define TCD_HINT_EPIPE "send() raced a failing connect(): wait for connect() to succeed before sending"
 #define TCD_HINT_EPIPE_RECV "recv() raced a failing connect(): wait for connect() to succeed before reading"
@@ -44,6 +47,7 @@ struct tcd_connect_ri {
 	int sock_state;		/* sock->state at entry */
 	int flags;		/* the call's file flags: O_NONBLOCK */
 	int slot;		/* waiters.c, for a blocking connect() */
+	bool unspec;		/* connect(AF_UNSPEC): a disconnect request */
 };
 
 struct tcd_sk_ri {
@@ -111,10 +115,11 @@ int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	/* Blocking is the call's flag, not the file's (io_uring passes its own). */
 	d->flags = (int)tcd_arg(regs, 3);
 	d->slot = -1;
+	d->unspec = uaddr && addr_len >= (int)sizeof(uaddr->sa_family) &&
+		    uaddr->sa_family == AF_UNSPEC;
 	/* A blocking connect() may sleep in inet_wait_for_connect(): name it. */
-	if (!(d->flags & O_NONBLOCK) &&
-	    (d->sock_state == SS_UNCONNECTED || d->sock_state == SS_CONNECTING) &&
-	    addr_len >= (int)sizeof(uaddr->sa_family) && uaddr->sa_family != AF_UNSPEC)
+	if (!(d->flags & O_NONBLOCK) && !d->unspec &&
+	    (d->sock_state == SS_UNCONNECTED || d->sock_state == SS_CONNECTING))
 		d->slot = tcd_waiter_add(d->sk, TCD_W_CONNECT);
 	return 0;
 }
@@ -143,6 +148,7 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 			      const struct tcd_thread *me, int ret, u64 now)
 {
 	struct tcd_line line;
+	const char *hint;
 
 	switch (ev) {
 	case TCD_CE_POISONED:
@@ -162,13 +168,29 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 		break;
 	case TCD_CE_ON_POISONED:
 		tcd_line_start(&line, "connect-on-poisoned", me, e->family, &e->src, &e->dst, ret);
-		tcd_line_add(&line, " cause=%s",
-			     e->events & TCD_EV_POISONED ? "socket-poisoned" :
-			     e->events & TCD_EV_SHUTDOWN_EBUSY ? "shutdown-ebusy" :
-			     "unknown(poisoned-before-tracking)");
-		if (e->events & TCD_EV_POISONED)
+		if (e->events & TCD_EV_POISONED) {
+			tcd_line_add(&line, " cause=socket-poisoned");
 			tcd_line_thread(&line, "poisoned_by_", &e->connector);
-		tcd_alert(&line, TCD_A_POISON, TCD_HINT_EINVAL, NULL);
+			hint = TCD_HINT_EINVAL;
+		} else if (e->events & TCD_EV_SHUTDOWN_EBUSY) {
+			tcd_line_add(&line, " cause=shutdown-ebusy");
+			tcd_line_thread(&line, "shutdown_", &e->ebusy_by);
+			hint = TCD_HINT_EINVAL_SHUT;
+		} else if (e->events & TCD_EV_SHUTDOWN_WEDGED) {
+			tcd_line_add(&line, " cause=shutdown");
+			tcd_line_thread(&line, "shutdown_", &e->shut_by);
+			hint = TCD_HINT_EINVAL_SHUT;
+		} else if (e->events & TCD_EV_UNSPEC_EBUSY) {
+			tcd_line_add(&line, " cause=unspec-ebusy");
+			tcd_line_thread(&line, "unspec_", &e->ebusy_by);
+			hint = TCD_HINT_EINVAL_UNSPEC;
+		} else {
+			/* Wedged before the module was loaded, or by a missed probe. */
+			tcd_line_add(&line, " cause=unknown(%s)", TCD_GUARD_POISON_POSSIBLE ?
+				     "poisoned-before-tracking" : "wedged-before-tracking");
+			hint = TCD_GUARD_POISON_POSSIBLE ? TCD_HINT_EINVAL : TCD_HINT_EINVAL_UNKNOWN;
+		}
+		tcd_alert(&line, TCD_A_POISON, hint, NULL);
 		break;
 	case TCD_CE_STALL_ENDED:
 		tcd_count(TCD_C_STALL_ENDED);
@@ -226,8 +248,11 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!e)
 		goto unlock;
 	e->updated_ns = now;
-	if (state == SS_DISCONNECTING && ret != -EINVAL && e->ebusy_by.pid == me.pid &&
-	    e->ebusy_ns >= d->start_ns && !(e->events & TCD_EV_POISONED)) {
+	if (d->unspec && ret == -EBUSY && state == SS_DISCONNECTING) {
+		/* connect(AF_UNSPEC)'s own disconnect got EBUSY. */
+		e->events |= TCD_EV_UNSPEC_EBUSY;
+	} else if (state == SS_DISCONNECTING && ret != -EINVAL && e->ebusy_by.pid == me.pid &&
+		   e->ebusy_ns >= d->start_ns && !(e->events & TCD_EV_POISONED)) {
 		/* This connect's own tcp_disconnect() got EBUSY: poisoned now. */
 		e->events |= TCD_EV_POISONED;
 		e->connector = me;
@@ -294,10 +319,12 @@ int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (ret != -EBUSY) {
 		/*
 		 * sk_disconnects kernels: a disconnect under blocked threads
-		 * fails them with EPIPE; remember who did it.
+		 * fails them with EPIPE; remember a failing blocking connect()
+		 * that did it (not a shutdown() or connect(AF_UNSPEC)).
 		 */
 		if (TCD_GUARD_POISON_POSSIBLE || ret ||
-		    !tcd_waiters_of(d->sk, current->pid, TCD_W_SEND, others, 0))
+		    !tcd_waiters_of(d->sk, current->pid, TCD_W_SEND, others, 0) ||
+		    !tcd_waiting_here(d->sk, TCD_W_CONNECT))
 			return 0;
 		tcd_thread_current(&me);
 		raw_spin_lock_irqsave(&tcd_lock, flags);
@@ -374,31 +401,72 @@ void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind)
 		  NULL);
 }
 
+struct tcd_shut_ri {
+	struct socket *sock;
+	struct sock *sk;
+	u64 start_ns;
+	int sock_state;
+};
+
+size_t tcd_shutdown_data_size(void)
+{
+	return sizeof(struct tcd_shut_ri);
+}
+
 int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
-	struct socket *sock = (struct socket *)tcd_arg(regs, 0);
+	struct tcd_shut_ri *d = (void *)ri->data;
 
 	tcd_hit(TCD_P_SHUTDOWN);
-	d->sk = sock->sk;
-	/* Only shutdown() in SYN_SENT reaches tcp_disconnect(). */
-	if (!tcd_is_tcp(d->sk) || READ_ONCE(d->sk->sk_state) != TCP_SYN_SENT)
+	d->sock = (struct socket *)tcd_arg(regs, 0);
+	d->sk = d->sock->sk;
+	d->sock_state = READ_ONCE(d->sock->state);
+	/*
+	 * shutdown() in SYN_SENT reaches tcp_disconnect() (EBUSY on
+	 * sk_wait_pending kernels); on a socket still SS_CONNECTING it may
+	 * leave SS_DISCONNECTING behind, on every kernel.
+	 */
+	if (!tcd_is_tcp(d->sk) || (READ_ONCE(d->sk->sk_state) != TCP_SYN_SENT &&
+				   d->sock_state != SS_CONNECTING))
 		return 1;
 	d->start_ns = ktime_get_ns();
 	return 0;
 }
 
+/*
+ * inet_shutdown() on a socket the application was still connecting sets
+ * SS_DISCONNECTING (TCP state CLOSE, SYN_SENT or SYN_RECV) and nothing
+ * clears it: every later connect() gets EINVAL. Remember who did it.
+ */
+static void tcd_shutdown_wedged(struct tcd_shut_ri *d)
+{
+	struct tcd_thread me;
+	struct tcd_entry *e;
+	unsigned long flags;
+
+	tcd_thread_current(&me);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
+	e = tcd_get_or_create(d->sk);
+	e->events |= TCD_EV_SHUTDOWN_WEDGED;
+	e->shut_by = me;
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+}
+
 int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
+	struct tcd_shut_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
 	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	unsigned long flags;
 	bool alert = false;
 
-	if (ret != -EBUSY)
+	if (ret != -EBUSY) {
+		if (d->sock_state == SS_CONNECTING &&
+		    READ_ONCE(d->sock->state) == SS_DISCONNECTING)
+			tcd_shutdown_wedged(d);
 		return 0;
+	}
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(d->sk);
 	if (e && e->ebusy_ns >= d->start_ns) {

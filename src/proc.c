@@ -89,6 +89,7 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	static const char *const ev_names[] = {
 		"socket-poisoned", "connect-on-poisoned", "shutdown-ebusy", "sender-epipe",
 		"saddr-lost", "stall-ended", "disconnect-ebusy", "route-lost",
+		"shutdown-wedged", "unspec-ebusy",
 	};
 	u64 now = ktime_get_ns();
 	char s[64], d[64];
@@ -116,6 +117,8 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 			tcd_show_thread(m, "waiter_", &e->blocked[i]);
 		seq_printf(m, " einval=%u", e->einval_count);
 	}
+	if (e->events & TCD_EV_SHUTDOWN_WEDGED)
+		tcd_show_thread(m, "shutdown_", &e->shut_by);
 	if (e->events & TCD_EV_SENDER_EPIPE)
 		tcd_show_thread(m, "connect_", &e->disc_by);
 	if (e->events & TCD_EV_STALLED) {

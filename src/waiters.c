@@ -105,6 +105,21 @@ void tcd_waiter_del(int idx)
 		smp_store_release(&tcd_waiters[idx].sk, NULL);
 }
 
+/* Copy slot @w's thread if it is blocked on @sk: false if not, or torn. */
+static bool tcd_waiter_read(struct tcd_waiter *w, const struct sock *sk, struct tcd_thread *t)
+{
+	unsigned int seq;
+
+	if (smp_load_acquire(&w->sk) != sk)
+		return false;
+	seq = READ_ONCE(w->seq);
+	smp_rmb();
+	*t = w->t;
+	smp_rmb();
+	/* Released, rewritten or being written meanwhile: not a thread of @sk. */
+	return !(seq & 1) && READ_ONCE(w->seq) == seq && READ_ONCE(w->sk) == sk;
+}
+
 /*
  * Copy up to @max threads blocked on @sk, skipping @skip_pid (0: none),
  * threads in wait @first first. Returns how many are blocked in all.
@@ -113,22 +128,11 @@ int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind fir
 		   struct tcd_thread *out, int max)
 {
 	struct tcd_thread t;
-	struct tcd_waiter *w;
-	unsigned int i, seq;
+	unsigned int i;
 	int n = 0, total = 0;
 
 	for (i = 0; i < TCD_WAITER_WINDOW; i++) {
-		w = tcd_waiter_slot(sk, i);
-		if (smp_load_acquire(&w->sk) != sk)
-			continue;
-		seq = READ_ONCE(w->seq);
-		smp_rmb();
-		t = w->t;
-		smp_rmb();
-		/* Released, rewritten or being written meanwhile: not a thread of @sk. */
-		if ((seq & 1) || READ_ONCE(w->seq) != seq || READ_ONCE(w->sk) != sk)
-			continue;
-		if (t.pid == skip_pid)
+		if (!tcd_waiter_read(tcd_waiter_slot(sk, i), sk, &t) || t.pid == skip_pid)
 			continue;
 		total++;
 		tcd_thread_sanitize(&t);
@@ -142,6 +146,19 @@ int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind fir
 		}
 	}
 	return total;
+}
+
+/* Is the current thread registered on @sk in wait @kind? */
+bool tcd_waiting_here(const struct sock *sk, enum tcd_wait_kind kind)
+{
+	struct tcd_thread t;
+	unsigned int i;
+
+	for (i = 0; i < TCD_WAITER_WINDOW; i++)
+		if (tcd_waiter_read(tcd_waiter_slot(sk, i), sk, &t) &&
+		    t.pid == current->pid && t.kind == kind)
+			return true;
+	return false;
 }
 
 /*

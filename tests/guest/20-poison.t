@@ -383,6 +383,38 @@ else
 		"shutdown-ebusy alerts $na counter +$((se1 - se0)), want $nebusy; poisoned alerts $nb counter +$((sp1 - sp0)), want 0"
 fi
 
+# ---- the application's own shutdown() on a connecting socket -------------------
+# A non-blocking connect to a closed port is refused; shutdown() while the
+# socket is still SS_CONNECTING leaves SS_DISCONNECTING on every kernel, and
+# every later connect() gets EINVAL. The module must name that shutdown(),
+# not an EBUSY poisoning (which only sk_wait_pending kernels have).
+dmesg_mark wedge
+cw0=$(counter connect-on-poisoned)
+{ tcd-conn shutwedge 3; tcd-conn shutwedge -6 2; } >$S/wedge.out 2>&1
+dmesg_since_mark wedge >$S/wedge.log
+diag "$(cat $S/wedge.out)"
+nw=$(grep -c '^wedge .* connect2=EINVAL ' $S/wedge.out)
+nein=$(($(grep -o 'connect[23]=EINVAL' $S/wedge.out | grep -c .)))
+wt=$(sed -n 's/^wedge .* tid=\([0-9]*\) .*/\1/p' $S/wedge.out | head -n 1)
+# What the kernel did decides what the module must say: a refusal seen
+# before connect() returned leaves nothing to wedge.
+if [ "$nw" -ge 1 ]; then
+	tap_ok "shutdown() on a refused, still-connecting socket wedged $nw of 5 (connect() EINVAL after)"
+else
+	tap_fail "shutdown() on a refused, still-connecting socket wedged it" \
+		"no round's connect() after shutdown() got EINVAL: the reproducer did not reproduce"
+fi
+a=$(alerts $S/wedge.log connect-on-poisoned "$wt")
+is "one connect-on-poisoned per wedged socket" "$(printf '%s\n' "$a" | grep -c .)" "$nw"
+is "each with cause=shutdown" "$(printf '%s\n' "$a" | grep -c ' cause=shutdown ')" "$nw"
+is "each naming the thread that called shutdown()" \
+	"$(printf '%s\n' "$a" | grep -c " shutdown_pid=$wt ")" "$nw"
+is "each with the shutdown() hint" \
+	"$(printf '%s\n' "$a" | grep -c 'hint="shutdown() on a connecting socket')" "$nw"
+is "no poisoning wording" "$(printf '%s\n' "$a" | grep -c -e poisoned_by -e 'cause=socket-poisoned' -e 'cause=unknown')" 0
+is "counter connect-on-poisoned +$nein (every EINVAL connect)" \
+	"$(($(counter connect-on-poisoned) - cw0))" "$nein"
+
 # The output contract: every alert line starts with "tcpconndiag: ".
 cat $S/race.log $S/recvrace.log $S/shut.log | grep -E "$ALERT_RE" >$S/alerts.log
 nall=$(grep -c . $S/alerts.log)
