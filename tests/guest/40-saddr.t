@@ -469,7 +469,9 @@ dmesg_since_mark dyn >$T/dyn.log
 diag "after the deletions: $(ip -4 addr show dev tcdsd0 | grep inet | tr '\n' ';') $(ip -4 addr show dev tcdsd1 | grep inet | tr '\n' ';')"
 
 # dyn: re-selected on the fly (the program saw the source change mid-connect).
-srcs=$(sed -n 's/^src .* src=\([^ ]*\).*/\1/p' $T/dyn.out | grep -v ':0$' | tr '\n' ' ')
+# (0.0.0.0:P: sampled after the failed connect() cleared the source.)
+srcs=$(sed -n 's/^src .* src=\([^ ]*\).*/\1/p' $T/dyn.out | grep -v -e ':0$' -e '^0\.0\.0\.0:' |
+	tr '\n' ' ')
 diag "dyn: sources seen during connect(): $srcs"
 first=$(echo $srcs | cut -d' ' -f1)
 last=$(echo $srcs | awk '{ print $NF }')
