@@ -168,6 +168,7 @@ void tcd_table_exit(void);
 bool tcd_table_maybe_has(const struct sock *sk);
 struct tcd_entry *tcd_lookup(const struct sock *sk);
 struct tcd_entry *tcd_get_or_create(struct sock *sk);
+void tcd_touch(struct tcd_entry *e);
 void tcd_remove_entry(struct tcd_entry *e);
 bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out);
 void tcd_table_clear_netns(u32 netns);

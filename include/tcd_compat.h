@@ -108,12 +108,12 @@ static inline int tcd_ip_dynaddr(const struct net *net)
 static inline struct sock *tcd_lookup_established4(struct net *net,
 						   struct inet_hashinfo *hinfo,
 						   __be32 saddr, __be16 sport,
-						   __be32 daddr, u16 hnum, int dif)
+						   __be32 daddr, u16 hnum, int dif, int sdif)
 {
 #ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
-	return __inet_lookup_established(net, saddr, sport, daddr, hnum, dif, 0);
+	return __inet_lookup_established(net, saddr, sport, daddr, hnum, dif, sdif);
 #else
-	return __inet_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, 0);
+	return __inet_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, sdif);
 #endif
 }
 
@@ -122,12 +122,12 @@ static inline struct sock *tcd_lookup_established6(struct net *net,
 						   struct inet_hashinfo *hinfo,
 						   const struct in6_addr *saddr, __be16 sport,
 						   const struct in6_addr *daddr, u16 hnum,
-						   int dif)
+						   int dif, int sdif)
 {
 #ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
-	return __inet6_lookup_established(net, saddr, sport, daddr, hnum, dif, 0);
+	return __inet6_lookup_established(net, saddr, sport, daddr, hnum, dif, sdif);
 #else
-	return __inet6_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, 0);
+	return __inet6_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, sdif);
 #endif
 }
 #endif

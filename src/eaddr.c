@@ -12,6 +12,8 @@
 #include <net/inet6_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/tcp.h>
+#include <net/l3mdev.h>
+#include <linux/bitmap.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -160,6 +162,8 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 	const struct inet_sock *inet = inet_sk(d->sk);
 	struct net *net = sock_net(d->sk);
 	int dif = d->sk->sk_bound_dev_if;
+	/* As __inet_check_established() does: the VRF of a bound device. */
+	int sdif = l3mdev_master_ifindex_by_index(net, dif);
 	struct sock *holder = NULL;
 	int state = -1;
 
@@ -169,12 +173,12 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 #if IS_ENABLED(CONFIG_IPV6)
 	if (d->sk->sk_family == AF_INET6 && !tcd_v4mapped(d->sk))
 		holder = tcd_lookup_established6(net, hinfo, &dst->addr.v6, htons(dst->port),
-						 &src->addr.v6, d->bound_port, dif);
+						 &src->addr.v6, d->bound_port, dif, sdif);
 	else
 #endif
 		holder = tcd_lookup_established4(net, hinfo, inet->inet_daddr,
 						 htons(dst->port), inet->inet_saddr,
-						 d->bound_port, dif);
+						 d->bound_port, dif, sdif);
 	if (holder) {
 		state = holder->sk_state == TCP_TIME_WAIT ?
 			inet_twsk(holder)->tw_substate : holder->sk_state;
@@ -182,6 +186,26 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 	}
 	rcu_read_unlock();
 	return state;
+}
+
+/*
+ * How many ports __inet_hash_connect() tried: an even count of the range
+ * (it scans by parity, twice; an odd range leaves one port out), less the
+ * ports in net.ipv4.ip_local_reserved_ports (*reserved).
+ */
+static int tcd_ports_scanned(struct net *net, int low, int high, int *reserved)
+{
+	int n = high - low + 1;
+
+	if (n > 1)
+		n &= ~1;
+	*reserved = 0;
+#ifdef CONFIG_SYSCTL
+	if (net->ipv4.sysctl_local_reserved_ports && low <= high)
+		*reserved = bitmap_weight(net->ipv4.sysctl_local_reserved_ports, high + 1) -
+			    bitmap_weight(net->ipv4.sysctl_local_reserved_ports, low);
+#endif
+	return max(n - *reserved, 0);
 }
 
 int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -227,15 +251,16 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 			     state < 0 ? "none-found" : tcd_state_name(state));
 		hint = TCD_HINT_BOUND;
 	} else {
-		int low, high;
+		int low, high, reserved;
 		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
 		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
-		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
-			     low, high, high - low + 1, own ? "socket" : "sysctl",
+		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
+			     low, high, tcd_ports_scanned(sock_net(d->sk), low, high, &reserved),
+			     reserved, own ? "socket" : "sysctl",
 			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
 		hint = TCD_HINT_EXHAUSTED;
 	}

@@ -247,7 +247,7 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	e = wedged_einval ? tcd_get_or_create(d->sk) : tcd_lookup(d->sk);
 	if (!e)
 		goto unlock;
-	e->updated_ns = now;
+	tcd_touch(e);
 	if (d->unspec && ret == -EBUSY && state == SS_DISCONNECTING) {
 		/* connect(AF_UNSPEC)'s own disconnect got EBUSY. */
 		e->events |= TCD_EV_UNSPEC_EBUSY;
@@ -383,6 +383,7 @@ void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind)
 	e = tcd_lookup(sk);
 	if (e && e->disc_ns >= start_ns && e->disc_by.pid && e->disc_by.pid != me.pid) {
 		e->events |= TCD_EV_SENDER_EPIPE;
+		tcd_touch(e);
 		snap = *e;
 		epipe = true;
 	}
@@ -471,6 +472,7 @@ int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	e = tcd_lookup(d->sk);
 	if (e && e->ebusy_ns >= d->start_ns) {
 		e->events |= TCD_EV_SHUTDOWN_EBUSY;
+		tcd_touch(e);
 		snap = *e;
 		alert = true;
 	}

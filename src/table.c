@@ -125,17 +125,25 @@ void tcd_remove_entry(struct tcd_entry *e)
 	tcd_used--;
 }
 
+/* @e was updated: it becomes the most recently updated row (evicted last). */
+void tcd_touch(struct tcd_entry *e)
+{
+	lockdep_assert_held(&tcd_lock);
+	e->updated_ns = ktime_get_ns();
+	list_move_tail(&e->lru, &tcd_lru);
+}
+
 /* The caller is inside a probed call on @sk, so @sk is alive here. */
 struct tcd_entry *tcd_get_or_create(struct sock *sk)
 {
 	struct tcd_entry *e = tcd_lookup(sk);
-	u64 now = ktime_get_ns();
+	u64 now;
 
 	if (e) {
-		e->updated_ns = now;
-		list_move_tail(&e->lru, &tcd_lru);
+		tcd_touch(e);
 		return e;
 	}
+	now = ktime_get_ns();
 	if (list_empty(&tcd_free)) {
 		/* Full: recycle the least recently updated socket's row. */
 		e = list_first_entry(&tcd_lru, struct tcd_entry, lru);

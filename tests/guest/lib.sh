@@ -39,9 +39,10 @@ _tcd_emit() {
 	[ -n "${TCD_TEST:-}" ] && _d="$TCD_TEST: $_d"
 	_tcd_lock
 	_tcd_inc count
+	# A skip is not a pass: it is counted on its own.
 	case $1 in
 	fail) _tcd_inc fail ;;
-	skip) _tcd_inc pass; _tcd_inc skip ;;
+	skip) _tcd_inc skip ;;
 	*) _tcd_inc pass ;;
 	esac
 	printf '%s %d %s%s\n' "$2" "$(cat "$TCD_STATE/count")" "$_d" "${4:+ # $4}"
