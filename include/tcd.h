@@ -26,7 +26,8 @@
 
 /* Threads remembered per socket; more are counted, not named. */
 #define TCD_MAX_WAITERS 2
-#define TCD_ALERT_LEN 512
+/* Fits the longest alert (IPv6 saddr-lost with its hint) with room to spare. */
+#define TCD_ALERT_LEN 1024
 
 union tcd_addr {
 	__be32 v4;
@@ -38,9 +39,20 @@ struct tcd_endpoint {
 	u16 port;		/* host order */
 };
 
+/* The wait a blocked thread was in (waiters.c). */
+enum tcd_wait_kind {
+	TCD_W_NONE,
+	TCD_W_CONNECT,		/* connect(): inet_wait_for_connect() */
+	TCD_W_SEND,		/* send(): sk_stream_wait_connect/_memory() */
+	TCD_W_RECV,		/* recv(): sk_wait_data() */
+	TCD_W_OTHER,
+	TCD_W_NR
+};
+
 struct tcd_thread {
 	pid_t pid;		/* thread id, as gettid() returns it */
 	pid_t tgid;
+	u8 kind;		/* enum tcd_wait_kind, for a blocked thread */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -53,6 +65,11 @@ enum {
 	TCD_EV_SADDR_LOST	= 1 << 4,
 	TCD_EV_STALL_ENDED	= 1 << 5,
 	TCD_EV_DISCONNECT_EBUSY	= 1 << 6,
+	TCD_EV_ROUTE_LOST	= 1 << 7,
+	TCD_EV_SHUTDOWN_WEDGED	= 1 << 8,
+	TCD_EV_UNSPEC_EBUSY	= 1 << 9,
+	/* A stall began: its end is reported (stall-ended). */
+	TCD_EV_STALLED		= TCD_EV_SADDR_LOST | TCD_EV_ROUTE_LOST,
 };
 
 struct tcd_entry {
@@ -69,25 +86,25 @@ struct tcd_entry {
 	struct tcd_endpoint src;
 	struct tcd_endpoint dst;
 
-	/* threads currently in sk_stream_wait_connect() on this socket */
-	struct tcd_thread waiters[TCD_MAX_WAITERS];
-	u8 nr_waiters;
-
 	/* poisoned socket / shutdown-ebusy (sk_wait_pending kernels) */
 	struct tcd_thread ebusy_by;	/* thread whose tcp_disconnect() got EBUSY */
 	u64 ebusy_ns;
 	u32 wait_pending;
-	struct tcd_thread blocked[TCD_MAX_WAITERS];	/* waiters at EBUSY */
-	u8 nr_blocked;
+	struct tcd_thread blocked[TCD_MAX_WAITERS];	/* other waiters at EBUSY */
+	u8 nr_blocked;		/* named in blocked[] */
+	u8 all_blocked;		/* in all */
 	struct tcd_thread connector;	/* connect() whose failure mattered */
 	int connect_err;
 	u32 einval_count;
+
+	/* shutdown() that left SS_DISCONNECTING */
+	struct tcd_thread shut_by;
 
 	/* sender-epipe (sk_disconnects kernels) */
 	struct tcd_thread disc_by;
 	u64 disc_ns;
 
-	/* saddr-lost */
+	/* saddr-lost, route-lost */
 	u64 lost_ns;
 	int route_err;
 	u8 lost_state;
@@ -115,9 +132,12 @@ enum tcd_counter {
 	TCD_C_EADDR_EPHEMERAL,
 	TCD_C_EADDR_BOUND,
 	TCD_C_SADDR_LOST,
+	TCD_C_ROUTE_LOST,
 	TCD_C_STALL_ENDED,
 	TCD_C_ALERTS,
 	TCD_C_ALERTS_SUPPRESSED,
+	TCD_C_WAITERS_UNRECORDED,
+	TCD_C_ALERTS_TRUNCATED,
 	TCD_C_NR
 };
 
@@ -134,8 +154,12 @@ extern unsigned int tcd_capacity;
 extern unsigned int tcd_maxactive;
 extern unsigned int tcd_maxactive_short;
 
-/* table.c: all calls below except tcd_table_maybe_has() need tcd_lock. */
-extern spinlock_t tcd_lock;
+/*
+ * table.c: all calls below except tcd_table_maybe_has() need tcd_lock. Probe
+ * handlers take it with preemption off, so it is a raw spinlock (a
+ * spinlock_t sleeps on PREEMPT_RT); nothing is formatted or printed under it.
+ */
+extern raw_spinlock_t tcd_lock;
 extern u64 tcd_evictions;
 extern u64 tcd_stale;
 extern unsigned int tcd_used;
@@ -144,6 +168,7 @@ void tcd_table_exit(void);
 bool tcd_table_maybe_has(const struct sock *sk);
 struct tcd_entry *tcd_lookup(const struct sock *sk);
 struct tcd_entry *tcd_get_or_create(struct sock *sk);
+void tcd_touch(struct tcd_entry *e);
 void tcd_remove_entry(struct tcd_entry *e);
 bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out);
 void tcd_table_clear_netns(u32 netns);
@@ -152,6 +177,7 @@ void tcd_table_clear_netns(u32 netns);
 struct tcd_line {
 	char buf[TCD_ALERT_LEN];
 	int len;
+	bool truncated;
 };
 __printf(2, 3) void tcd_line_add(struct tcd_line *l, const char *fmt, ...);
 void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thread *t,
@@ -164,7 +190,18 @@ void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
 int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep);
 const char *tcd_errname(int err);
 const char *tcd_state_name(int state);
-int tcd_collect_sleepers(struct sock *sk, struct tcd_thread *out, int max);
+void tcd_thread_sanitize(struct tcd_thread *t);
+
+/* waiters.c: lock-free registry of threads blocked on a socket */
+extern const char *const tcd_wait_names[TCD_W_NR];
+int tcd_waiters_init(unsigned int maxactive);
+void tcd_waiters_exit(void);
+size_t tcd_waiters_bytes(void);
+int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind);
+void tcd_waiter_del(int idx);
+int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind first,
+		   struct tcd_thread *out, int max);
+bool tcd_waiting_here(const struct sock *sk, enum tcd_wait_kind kind);
 
 enum tcd_alert_kind {
 	TCD_A_POISON,		/* socket-poisoned, connect-on-poisoned */
@@ -175,7 +212,9 @@ enum tcd_alert_kind {
 	TCD_A_NR
 };
 bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed);
-void tcd_alert_emit(const char *line);
+void tcd_alert_print(struct tcd_line *l, unsigned int suppressed, const char *hint,
+		     const char *tail);
+bool tcd_alert(struct tcd_line *l, enum tcd_alert_kind kind, const char *hint, const char *tail);
 void tcd_reset_alert_limits(void);
 
 /* proc.c */
@@ -191,6 +230,8 @@ enum tcd_probe_id {
 	TCD_P_REBUILD6,
 	TCD_P_WAIT_CONNECT,
 	TCD_P_SHUTDOWN,
+	TCD_P_WAIT_MEMORY,
+	TCD_P_WAIT_DATA,
 	TCD_P_DESTRUCT,
 	TCD_P_NR
 };
@@ -220,7 +261,6 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
-int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
@@ -229,10 +269,16 @@ int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_rebuild6_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs);
+int tcd_wait_memory_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_wait_data_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind);
+size_t tcd_wait_data_size(void);
 
 size_t tcd_connect_data_size(void);
 size_t tcd_sk_data_size(void);
 size_t tcd_hash_connect_data_size(void);
+size_t tcd_shutdown_data_size(void);
 
 /* eaddr.c: bounded list of destinations that hit port exhaustion */
 #define TCD_MAX_DESTS 16

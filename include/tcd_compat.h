@@ -3,7 +3,39 @@
  * tcpconndiag: every kernel-version difference lives here.
  *
  * The TCD_HAVE_* macros come from Kbuild, which greps the target kernel's
- * headers: Debian backports fixes into old ABIs, so version numbers lie.
+ * headers or compiles a probe (a compat/ file) against them: Debian backports
+ * fixes into old ABIs, so version numbers lie. Each one names the upstream
+ * commit that made the difference:
+ *
+ * TCD_HAVE_SK_WAIT_PENDING	4faeee0cf8a5 "tcp: deny tcp_disconnect() when threads
+ *				are waiting" (v6.4; 5.4.246+, 5.10.183+, 5.15.116+, 6.1.33+)
+ * TCD_HAVE_SK_DISCONNECTS	419ce133ab92 "tcp: allow again tcp_disconnect() when
+ *				threads are waiting" (v6.6; 6.1.60+)
+ * TCD_HAVE_TW_REFCOUNT		fbb8295248e1 "tcp: allocate tcp_death_row outside of
+ *				struct netns_ipv4" (v5.18)
+ * TCD_HAVE_NETNS_IP_DYNADDR	net->ipv4.sysctl_ip_dynaddr (per netns since 4.x;
+ *				e49e4aff7ec1 "ipv4: Fix data-races around
+ *				sysctl_ip_dynaddr" made it a READ_ONCE u8)
+ * TCD_HAVE_SK_PORT_RANGE	91d0b78c5177 "inet: Add IP_LOCAL_PORT_RANGE socket
+ *				option" (v6.3; 6.1.31+); 41db7626b732 made it return
+ *				bool (v6.8)
+ * TCD_HAVE_SYN_LINEAR_TIMEOUTS	ccce324dabfe "tcp: make the first N SYN RTO backoffs
+ *				linear" (v6.5)
+ * TCD_HAVE_TCP_USEC_TS		614e8316aa4c "tcp: add support for usec resolution in
+ *				TCP TS values" (v6.7)
+ * TCD_HAVE_ICSK_RTO_MAX	54a378f43425 "tcp: add the ability to control max RTO"
+ *				(v6.15)
+ * TCD_HAVE_HASH_PORT0		d4438ce68bf1 "inet: call inet6_ehashfn() once from
+ *				inet6_hash_connect()" (v6.15): compile probe; arguments
+ *				0 and 1, the only ones read, are asserted unchanged
+ * TCD_HAVE_LOOKUP_NO_HASHINFO	cb16f4b6c73d "tcp: Don't pass hashinfo to socket lookup
+ *				helpers." (v6.18): compile probe
+ * TCD_HAVE_SOCKADDR_UNSIZED	85cb0757d7e1 "net: Convert proto_ops connect() callbacks
+ *				to use sockaddr_unsized" (v6.19): compile probe
+ *
+ * compat/signatures.c must compile: it pins the argument lists of the
+ * other probed functions, which the handlers read by position. IPv6 became
+ * built-in only in 7.1 (309b905deee5); IS_ENABLED(CONFIG_IPV6) covers both.
  */
 #ifndef TCD_COMPAT_H
 #define TCD_COMPAT_H
@@ -16,6 +48,10 @@
 #include <net/netns/ipv4.h>
 #include <net/dst.h>
 #include <linux/ipv6.h>
+#include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
 
 /* The connect-race guard this kernel has (see README, "poisoned socket"). */
 #if defined(TCD_HAVE_SK_DISCONNECTS)
@@ -62,6 +98,66 @@ static inline int tcd_ip_dynaddr(const struct net *net)
 	return READ_ONCE(net->ipv4.sysctl_ip_dynaddr);
 #else
 	return -1;
+#endif
+}
+
+/*
+ * The established-hash lookups: holder of a 4-tuple, with a reference
+ * (full or timewait socket), or NULL.
+ */
+static inline struct sock *tcd_lookup_established4(struct net *net,
+						   struct inet_hashinfo *hinfo,
+						   __be32 saddr, __be16 sport,
+						   __be32 daddr, u16 hnum, int dif, int sdif)
+{
+#ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
+	return __inet_lookup_established(net, saddr, sport, daddr, hnum, dif, sdif);
+#else
+	return __inet_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, sdif);
+#endif
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static inline struct sock *tcd_lookup_established6(struct net *net,
+						   struct inet_hashinfo *hinfo,
+						   const struct in6_addr *saddr, __be16 sport,
+						   const struct in6_addr *daddr, u16 hnum,
+						   int dif, int sdif)
+{
+#ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
+	return __inet6_lookup_established(net, saddr, sport, daddr, hnum, dif, sdif);
+#else
+	return __inet6_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, sdif);
+#endif
+}
+#endif
+
+/*
+ * Milliseconds since tp->retrans_stamp. It is stamped in ms of
+ * tcp_clock_ns() (ktime_get_ns()), or, on 6.7+ routes with the
+ * tcp_usec_ts feature, in us of tp->tcp_mstamp. 0 when unstamped.
+ */
+static inline u32 tcd_retrans_elapsed_ms(const struct sock *sk, u64 now_ns)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 stamp = READ_ONCE(tp->retrans_stamp);
+
+	if (!stamp)
+		return 0;
+#ifdef TCD_HAVE_TCP_USEC_TS
+	if (tp->tcp_usec_ts)
+		return ((u32)div_u64(now_ns, NSEC_PER_USEC) - stamp) / USEC_PER_MSEC;
+#endif
+	return (u32)div_u64(now_ns, NSEC_PER_MSEC) - stamp;
+}
+
+/* The RTO ceiling of @sk in jiffies: per socket since 6.15. */
+static inline unsigned int tcd_rto_max(const struct sock *sk)
+{
+#ifdef TCD_HAVE_ICSK_RTO_MAX
+	return READ_ONCE(inet_csk(sk)->icsk_rto_max);
+#else
+	return TCP_RTO_MAX;
 #endif
 }
 

@@ -12,6 +12,8 @@
 #include <net/inet6_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/tcp.h>
+#include <net/l3mdev.h>
+#include <linux/bitmap.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -39,7 +41,7 @@ static struct tcd_dest tcd_dests[TCD_MAX_DESTS];
  * per-destination alert budget from this private list.
  */
 static struct tcd_dest tcd_bound_dests[TCD_MAX_DESTS];
-static DEFINE_SPINLOCK(tcd_dest_lock);
+static DEFINE_RAW_SPINLOCK(tcd_dest_lock);
 
 bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 {
@@ -48,10 +50,10 @@ bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 
 	if (idx >= TCD_MAX_DESTS)
 		return false;
-	spin_lock_irqsave(&tcd_dest_lock, flags);
+	raw_spin_lock_irqsave(&tcd_dest_lock, flags);
 	*out = tcd_dests[idx];
 	used = out->count != 0;
-	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_dest_lock, flags);
 	return used;
 }
 
@@ -60,14 +62,14 @@ void tcd_dests_clear_netns(u32 netns)
 	unsigned long flags;
 	int i;
 
-	spin_lock_irqsave(&tcd_dest_lock, flags);
+	raw_spin_lock_irqsave(&tcd_dest_lock, flags);
 	for (i = 0; i < TCD_MAX_DESTS; i++) {
 		if (tcd_dests[i].netns == netns)
 			memset(&tcd_dests[i], 0, sizeof(tcd_dests[i]));
 		if (tcd_bound_dests[i].netns == netns)
 			memset(&tcd_bound_dests[i], 0, sizeof(tcd_bound_dests[i]));
 	}
-	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_dest_lock, flags);
 }
 
 /*
@@ -88,7 +90,7 @@ static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_end
 	bool alert = false;
 	int i;
 
-	spin_lock_irqsave(&tcd_dest_lock, flags);
+	raw_spin_lock_irqsave(&tcd_dest_lock, flags);
 	for (i = 0; i < TCD_MAX_DESTS; i++) {
 		d = &list[i];
 		if (d->count && d->family == family && d->netns == netns &&
@@ -119,7 +121,7 @@ found:
 		d->suppressed++;
 	}
 	*count = d->count;
-	spin_unlock_irqrestore(&tcd_dest_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_dest_lock, flags);
 	return alert;
 }
 
@@ -160,6 +162,8 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 	const struct inet_sock *inet = inet_sk(d->sk);
 	struct net *net = sock_net(d->sk);
 	int dif = d->sk->sk_bound_dev_if;
+	/* As __inet_check_established() does: the VRF of a bound device. */
+	int sdif = l3mdev_master_ifindex_by_index(net, dif);
 	struct sock *holder = NULL;
 	int state = -1;
 
@@ -168,13 +172,13 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 	rcu_read_lock();
 #if IS_ENABLED(CONFIG_IPV6)
 	if (d->sk->sk_family == AF_INET6 && !tcd_v4mapped(d->sk))
-		holder = __inet6_lookup_established(net, hinfo, &dst->addr.v6, htons(dst->port),
-						    &src->addr.v6, d->bound_port, dif, 0);
+		holder = tcd_lookup_established6(net, hinfo, &dst->addr.v6, htons(dst->port),
+						 &src->addr.v6, d->bound_port, dif, sdif);
 	else
 #endif
-		holder = __inet_lookup_established(net, hinfo, inet->inet_daddr,
-						   htons(dst->port), inet->inet_saddr,
-						   d->bound_port, dif, 0);
+		holder = tcd_lookup_established4(net, hinfo, inet->inet_daddr,
+						 htons(dst->port), inet->inet_saddr,
+						 d->bound_port, dif, sdif);
 	if (holder) {
 		state = holder->sk_state == TCP_TIME_WAIT ?
 			inet_twsk(holder)->tw_substate : holder->sk_state;
@@ -182,6 +186,26 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 	}
 	rcu_read_unlock();
 	return state;
+}
+
+/*
+ * How many ports __inet_hash_connect() tried: an even count of the range
+ * (it scans by parity, twice; an odd range leaves one port out), less the
+ * ports in net.ipv4.ip_local_reserved_ports (*reserved).
+ */
+static int tcd_ports_scanned(struct net *net, int low, int high, int *reserved)
+{
+	int n = high - low + 1;
+
+	if (n > 1)
+		n &= ~1;
+	*reserved = 0;
+#ifdef CONFIG_SYSCTL
+	if (net->ipv4.sysctl_local_reserved_ports && low <= high)
+		*reserved = bitmap_weight(net->ipv4.sysctl_local_reserved_ports, high + 1) -
+			    bitmap_weight(net->ipv4.sysctl_local_reserved_ports, low);
+#endif
+	return max(n - *reserved, 0);
 }
 
 int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -192,6 +216,7 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_thread me;
 	struct tcd_line line;
 	unsigned int supp = 0;
+	const char *hint;
 	u16 family;
 	u64 count;
 	bool alert;
@@ -224,24 +249,22 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
 			     d->bound_port, d->sk->sk_reuse,
 			     state < 0 ? "none-found" : tcd_state_name(state));
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_BOUND);
+		hint = TCD_HINT_BOUND;
 	} else {
-		int low, high;
+		int low, high, reserved;
 		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
 		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
-		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
-			     low, high, high - low + 1, own ? "socket" : "sysctl",
+		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
+			     low, high, tcd_ports_scanned(sock_net(d->sk), low, high, &reserved),
+			     reserved, own ? "socket" : "sysctl",
 			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EXHAUSTED);
+		hint = TCD_HINT_EXHAUSTED;
 	}
-	if (alert) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	if (alert)
+		tcd_alert_print(&line, supp, hint, NULL);
 	return 0;
 }

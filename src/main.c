@@ -30,7 +30,7 @@ MODULE_PARM_DESC(capacity, "Sockets tracked at once, preallocated at load (16..2
  */
 unsigned int tcd_maxactive = 2048;
 module_param_named(maxactive, tcd_maxactive, uint, 0444);
-MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 2048");
+MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect, sk_stream_wait_memory, sk_wait_data), 1..65536, default 2048");
 
 /* The other probed functions never sleep for long. */
 unsigned int tcd_maxactive_short = 256;
@@ -54,9 +54,12 @@ const char *const tcd_counter_names[TCD_C_NR] = {
 	[TCD_C_EADDR_EPHEMERAL] = "eaddrnotavail-ephemeral-exhausted",
 	[TCD_C_EADDR_BOUND] = "eaddrnotavail-bound-port-in-use",
 	[TCD_C_SADDR_LOST] = "saddr-lost",
+	[TCD_C_ROUTE_LOST] = "route-lost",
 	[TCD_C_STALL_ENDED] = "stall-ended",
 	[TCD_C_ALERTS] = "alerts-printed",
 	[TCD_C_ALERTS_SUPPRESSED] = "alerts-suppressed",
+	[TCD_C_WAITERS_UNRECORDED] = "waiters-unrecorded",
+	[TCD_C_ALERTS_TRUNCATED] = "alerts-truncated",
 };
 
 DEFINE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);
@@ -89,9 +92,13 @@ static struct tcd_kretprobe tcd_kretprobes[] = {
 	{ TCD_P_REBUILD6, "inet6_sk_rebuild_header", tcd_rebuild6_entry, tcd_rebuild_ret,
 	  tcd_ptr_size, false },
 	{ TCD_P_WAIT_CONNECT, "sk_stream_wait_connect", tcd_wait_connect_entry,
-	  tcd_wait_connect_ret, tcd_sk_data_size, true },
+	  tcd_wait_ret, tcd_wait_data_size, true },
 	{ TCD_P_SHUTDOWN, "inet_shutdown", tcd_shutdown_entry, tcd_shutdown_ret,
-	  tcd_sk_data_size, false },
+	  tcd_shutdown_data_size, false },
+	{ TCD_P_WAIT_MEMORY, "sk_stream_wait_memory", tcd_wait_memory_entry, tcd_wait_ret,
+	  tcd_wait_data_size, true },
+	{ TCD_P_WAIT_DATA, "sk_wait_data", tcd_wait_data_entry, tcd_wait_ret,
+	  tcd_wait_data_size, true },
 };
 
 /* Socket destruction only needs an entry probe. */
@@ -254,10 +261,15 @@ static int __init tcd_init(void)
 		pr_err("cannot allocate a table of %u sockets; not loaded\n", tcd_capacity);
 		return err;
 	}
+	err = tcd_waiters_init(tcd_maxactive);
+	if (err) {
+		pr_err("cannot allocate the waiter registry; not loaded\n");
+		goto out_table;
+	}
 	err = register_pernet_subsys(&tcd_net_ops);
 	if (err) {
 		pr_err("cannot register netns hooks: error %d; not loaded\n", err);
-		goto out_table;
+		goto out_waiters;
 	}
 	err = tcd_proc_init();
 	if (err) {
@@ -274,6 +286,8 @@ out_proc:
 	tcd_proc_exit();
 out_pernet:
 	unregister_pernet_subsys(&tcd_net_ops);
+out_waiters:
+	tcd_waiters_exit();
 out_table:
 	tcd_table_exit();
 	return err;
@@ -285,6 +299,7 @@ static void __exit tcd_exit(void)
 	tcd_unregister_all();
 	tcd_proc_exit();
 	unregister_pernet_subsys(&tcd_net_ops);
+	tcd_waiters_exit();
 	tcd_table_exit();
 	pr_info("unloaded\n");
 }

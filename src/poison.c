@@ -10,8 +10,9 @@
  * connect. Kernels with sk_disconnects instead fail the sleeping sender with
  * EPIPE.
  *
- * Probes: __inet_stream_connect, tcp_disconnect, sk_stream_wait_connect,
- * inet_shutdown (kretprobes) and inet_sock_destruct (kprobe, row cleanup).
+ * Probes: __inet_stream_connect, tcp_disconnect, inet_shutdown (kretprobes)
+ * and inet_sock_destruct (kprobe, row cleanup); the blocked threads come
+ * from waiters.c, whose wait probes call tcd_waiter_epipe().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,22 +23,39 @@
 #include "tcd.h"
 #include "tcd_compat.h"
 
-#define TCD_HINT_POISON "the socket is wedged (SS_DISCONNECTING): close and recreate it; do not send() while a blocking connect() is pending (send with MSG_DONTWAIT or wait for connect to finish)"
+#define TCD_HINT_POISON "the socket is wedged (SS_DISCONNECTING): close and recreate it; "
+/* What the other blocked thread must not do, by the wait it was in. */
+#define TCD_HINT_POISON_SEND "do not send() while a blocking connect() is pending (send with MSG_DONTWAIT or wait for connect to finish)"
+#define TCD_HINT_POISON_RECV "do not recv() while a blocking connect() is pending (poll() first, or wait for connect to finish)"
+#define TCD_HINT_POISON_CONNECT "do not connect() the same socket from two threads"
+#define TCD_HINT_POISON_OTHER "do not block on the socket from another thread while a blocking connect() is pending"
 #define TCD_HINT_EINVAL "connect() on a socket poisoned by an earlier failed connect: close and recreate the socket"
+#define TCD_HINT_EINVAL_SHUT "shutdown() on a connecting socket leaves it unable to connect again (SS_DISCONNECTING): close it and create a new socket instead of shutdown() then connect()"
+#define TCD_HINT_EINVAL_UNSPEC "connect(AF_UNSPEC) got EBUSY while another thread was blocked on the socket, which left it SS_DISCONNECTING: close and recreate the socket"
+#define TCD_HINT_EINVAL_UNKNOWN "connect() on a socket left in SS_DISCONNECTING before tcpconndiag saw it (a shutdown() while connecting does that): close and recreate the socket"
 #define TCD_HINT_SHUTDOWN "shutdown() cannot abort this blocking connect(): use a non-blocking connect with poll() and a deadline, or TCP_SYNCNT/TCP_USER_TIMEOUT"
 #define TCD_HINT_EPIPE "send() raced a failing connect(): wait for connect() to succeed before sending"
+#define TCD_HINT_EPIPE_RECV "recv() raced a failing connect(): wait for connect() to succeed before reading"
+#define TCD_HINT_STALL_SADDR "connect() stayed blocked after its source address vanished"
+#define TCD_HINT_STALL_ROUTE "connect() stayed blocked after its route vanished"
+#define TCD_HINT_STALL "; use a non-blocking connect with a deadline or a lower TCP_SYNCNT"
 
 struct tcd_connect_ri {
 	struct socket *sock;
 	struct sock *sk;
 	u64 start_ns;
 	int sock_state;		/* sock->state at entry */
+	int flags;		/* the call's file flags: O_NONBLOCK */
+	int slot;		/* waiters.c, for a blocking connect() */
+	bool unspec;		/* connect(AF_UNSPEC): a disconnect request */
 };
 
 struct tcd_sk_ri {
 	struct sock *sk;
 	u64 start_ns;
 	int wait_pending;
+	/* tcp_disconnect(): the 4-tuple before it clears it */
+	struct tcd_endpoint src, dst;
 };
 
 size_t tcd_connect_data_size(void)
@@ -84,6 +102,8 @@ int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_connect_ri *d = (void *)ri->data;
 	struct socket *sock = (struct socket *)tcd_arg(regs, 0);
+	const struct sockaddr *uaddr = (const struct sockaddr *)tcd_arg(regs, 1);
+	int addr_len = (int)tcd_arg(regs, 2);
 
 	tcd_hit(TCD_P_CONNECT);
 	d->sock = sock;
@@ -92,11 +112,27 @@ int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		return 1;
 	d->start_ns = ktime_get_ns();
 	d->sock_state = READ_ONCE(sock->state);
+	/* Blocking is the call's flag, not the file's (io_uring passes its own). */
+	d->flags = (int)tcd_arg(regs, 3);
+	d->slot = -1;
+	d->unspec = uaddr && addr_len >= (int)sizeof(uaddr->sa_family) &&
+		    uaddr->sa_family == AF_UNSPEC;
+	/* A blocking connect() may sleep in inet_wait_for_connect(): name it. */
+	if (!(d->flags & O_NONBLOCK) && !d->unspec &&
+	    (d->sock_state == SS_UNCONNECTED || d->sock_state == SS_CONNECTING))
+		d->slot = tcd_waiter_add(d->sk, TCD_W_CONNECT);
 	return 0;
 }
 
-static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int ret,
-			    u64 now, struct tcd_line *l)
+/* What a connect() return found, formatted after the lock is dropped. */
+enum tcd_connect_event {
+	TCD_CE_NONE,
+	TCD_CE_POISONED,
+	TCD_CE_ON_POISONED,
+	TCD_CE_STALL_ENDED,
+};
+
+static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int ret, u64 now)
 {
 	u64 start = d->start_ns;
 
@@ -106,11 +142,70 @@ static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int r
 	e->events |= TCD_EV_STALL_ENDED;
 	e->stall_ns = now - start;
 	e->stall_err = ret;
-	tcd_count(TCD_C_STALL_ENDED);
-	tcd_line_start(l, "stall-ended", &e->connector, e->family, &e->src, &e->dst, ret);
-	tcd_line_add(l, " stalled_ms=%llu after_lost_ms=%llu hint=\"connect() stayed blocked after its source address vanished; use a non-blocking connect with a deadline or a lower TCP_SYNCNT\"",
-		     div_u64(e->stall_ns, NSEC_PER_MSEC),
-		     div_u64(now - e->lost_ns, NSEC_PER_MSEC));
+}
+
+static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry *e,
+			      const struct tcd_thread *me, int ret, u64 now)
+{
+	struct tcd_line line;
+	const char *hint;
+
+	switch (ev) {
+	case TCD_CE_POISONED:
+		tcd_count(TCD_C_SOCKET_POISONED);
+		tcd_line_start(&line, "socket-poisoned", me, e->family, &e->src, &e->dst, ret);
+		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
+		if (e->nr_blocked)
+			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
+		if (e->all_blocked > 1)
+			tcd_line_add(&line, " waiters=%u", e->all_blocked);
+		tcd_alert(&line, TCD_A_POISON, TCD_HINT_POISON,
+			  !e->nr_blocked ? TCD_HINT_POISON_OTHER :
+			  e->blocked[0].kind == TCD_W_SEND ? TCD_HINT_POISON_SEND :
+			  e->blocked[0].kind == TCD_W_RECV ? TCD_HINT_POISON_RECV :
+			  e->blocked[0].kind == TCD_W_CONNECT ? TCD_HINT_POISON_CONNECT :
+			  TCD_HINT_POISON_OTHER);
+		break;
+	case TCD_CE_ON_POISONED:
+		tcd_line_start(&line, "connect-on-poisoned", me, e->family, &e->src, &e->dst, ret);
+		if (e->events & TCD_EV_POISONED) {
+			tcd_line_add(&line, " cause=socket-poisoned");
+			tcd_line_thread(&line, "poisoned_by_", &e->connector);
+			hint = TCD_HINT_EINVAL;
+		} else if (e->events & TCD_EV_SHUTDOWN_EBUSY) {
+			tcd_line_add(&line, " cause=shutdown-ebusy");
+			tcd_line_thread(&line, "shutdown_", &e->ebusy_by);
+			hint = TCD_HINT_EINVAL_SHUT;
+		} else if (e->events & TCD_EV_SHUTDOWN_WEDGED) {
+			tcd_line_add(&line, " cause=shutdown");
+			tcd_line_thread(&line, "shutdown_", &e->shut_by);
+			hint = TCD_HINT_EINVAL_SHUT;
+		} else if (e->events & TCD_EV_UNSPEC_EBUSY) {
+			tcd_line_add(&line, " cause=unspec-ebusy");
+			tcd_line_thread(&line, "unspec_", &e->ebusy_by);
+			hint = TCD_HINT_EINVAL_UNSPEC;
+		} else {
+			/* Wedged before the module was loaded, or by a missed probe. */
+			tcd_line_add(&line, " cause=unknown(%s)", TCD_GUARD_POISON_POSSIBLE ?
+				     "poisoned-before-tracking" : "wedged-before-tracking");
+			hint = TCD_GUARD_POISON_POSSIBLE ? TCD_HINT_EINVAL : TCD_HINT_EINVAL_UNKNOWN;
+		}
+		tcd_alert(&line, TCD_A_POISON, hint, NULL);
+		break;
+	case TCD_CE_STALL_ENDED:
+		tcd_count(TCD_C_STALL_ENDED);
+		tcd_line_start(&line, "stall-ended", &e->connector, e->family, &e->src, &e->dst,
+			       ret);
+		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu lost=%s",
+			     div_u64(e->stall_ns, NSEC_PER_MSEC),
+			     div_u64(now - e->lost_ns, NSEC_PER_MSEC),
+			     e->events & TCD_EV_ROUTE_LOST ? "route" : "saddr");
+		tcd_alert(&line, TCD_A_SADDR, e->events & TCD_EV_ROUTE_LOST ?
+			  TCD_HINT_STALL_ROUTE : TCD_HINT_STALL_SADDR, TCD_HINT_STALL);
+		break;
+	default:
+		break;
+	}
 }
 
 int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -118,18 +213,23 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tcd_connect_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
 	int state = READ_ONCE(d->sock->state);
-	struct tcd_line line;
+	enum tcd_connect_event ev = TCD_CE_NONE;
+	struct tcd_entry snap;
 	struct tcd_thread me;
 	struct tcd_entry *e;
 	unsigned long flags;
 	bool wedged_einval;
-	unsigned int supp = 0;
-	enum tcd_alert_kind kind = TCD_A_POISON;
 	u64 now;
 
-	/* Fast path: ordinary success or a non-blocking start. */
-	/* -ERESTARTSYS: a signal; the kernel restarts the call, the caller sees nothing. */
-	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -ERESTARTSYS) {
+	tcd_waiter_del(d->slot);
+	/*
+	 * Fast path: ordinary success or a non-blocking start. -EISCONN is
+	 * the usual "did my non-blocking connect finish?" answer: success.
+	 * -ERESTARTSYS: a signal; the kernel restarts the call, the caller
+	 * sees nothing.
+	 */
+	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -EISCONN ||
+	    ret == -ERESTARTSYS) {
 		if (!tcd_table_maybe_has(d->sk))
 			return 0;
 	} else {
@@ -143,40 +243,27 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	tcd_thread_current(&me);
 	now = ktime_get_ns();
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = wedged_einval ? tcd_get_or_create(d->sk) : tcd_lookup(d->sk);
 	if (!e)
 		goto unlock;
-	e->updated_ns = now;
-	if (state == SS_DISCONNECTING && ret != -EINVAL && e->ebusy_by.pid == me.pid &&
-	    e->ebusy_ns >= d->start_ns && !(e->events & TCD_EV_POISONED)) {
+	tcd_touch(e);
+	if (d->unspec && ret == -EBUSY && state == SS_DISCONNECTING) {
+		/* connect(AF_UNSPEC)'s own disconnect got EBUSY. */
+		e->events |= TCD_EV_UNSPEC_EBUSY;
+	} else if (state == SS_DISCONNECTING && ret != -EINVAL && e->ebusy_by.pid == me.pid &&
+		   e->ebusy_ns >= d->start_ns && !(e->events & TCD_EV_POISONED)) {
 		/* This connect's own tcp_disconnect() got EBUSY: poisoned now. */
 		e->events |= TCD_EV_POISONED;
 		e->connector = me;
 		e->connect_err = ret;
-		tcd_count(TCD_C_SOCKET_POISONED);
-		tcd_line_start(&line, "socket-poisoned", &me, e->family, &e->src, &e->dst, ret);
-		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
-		if (e->nr_blocked)
-			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
-		if (e->nr_blocked > 1)
-			tcd_line_add(&line, " waiters=%u", e->nr_blocked);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_POISON);
+		ev = TCD_CE_POISONED;
 	} else if (wedged_einval) {
 		e->einval_count++;
 		tcd_count(TCD_C_CONNECT_ON_POISONED);
 		if (!(e->events & TCD_EV_CONNECT_ON_POISONED)) {
 			e->events |= TCD_EV_CONNECT_ON_POISONED;
-			tcd_line_start(&line, "connect-on-poisoned", &me, e->family, &e->src,
-				       &e->dst, ret);
-			tcd_line_add(&line, " cause=%s",
-				     e->events & TCD_EV_POISONED ? "socket-poisoned" :
-				     e->events & TCD_EV_SHUTDOWN_EBUSY ? "shutdown-ebusy" :
-				     "unknown(poisoned-before-tracking)");
-			if (e->events & TCD_EV_POISONED)
-				tcd_line_thread(&line, "poisoned_by_", &e->connector);
-			tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_EINVAL);
+			ev = TCD_CE_ON_POISONED;
 		}
 	} else if ((e->events & TCD_EV_SHUTDOWN_EBUSY) && e->connector.pid == me.pid &&
 		   !e->connect_err) {
@@ -191,22 +278,19 @@ int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * retry after EINTR) waits for the same handshake, maybe lost before
 	 * it began; a non-blocking caller polling with connect() never stalled.
 	 */
-	if ((e->events & TCD_EV_SADDR_LOST) && !(e->events & TCD_EV_STALL_ENDED) &&
-	    ret != -ERESTARTSYS && !line.len &&
+	if ((e->events & TCD_EV_STALLED) && !(e->events & TCD_EV_STALL_ENDED) &&
+	    ret != -ERESTARTSYS && ev == TCD_CE_NONE &&
 	    (e->lost_ns >= d->start_ns ||
-	     (d->sock_state == SS_CONNECTING && d->sock->file &&
-	      !(d->sock->file->f_flags & O_NONBLOCK)))) {
+	     (d->sock_state == SS_CONNECTING && !(d->flags & O_NONBLOCK)))) {
 		e->connector = me;
-		tcd_stall_ended(e, d, ret, now, &line);
-		kind = TCD_A_SADDR;
+		tcd_stall_ended(e, d, ret, now);
+		ev = TCD_CE_STALL_ENDED;
 	}
+	if (ev != TCD_CE_NONE)
+		snap = *e;
 unlock:
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(kind, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	tcd_connect_alert(ev, &snap, &me, ret, now);
 	return 0;
 }
 
@@ -219,189 +303,189 @@ int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!tcd_is_tcp(d->sk))
 		return 1;
 	d->wait_pending = tcd_sk_wait_pending(d->sk);
+	tcd_endpoints_from_sk(d->sk, &d->src, &d->dst);
 	return 0;
-}
-
-static bool tcd_thread_in(const struct tcd_thread *set, int n, pid_t pid)
-{
-	while (n--)
-		if (set[n].pid == pid)
-			return true;
-	return false;
 }
 
 int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
-	struct tcd_thread sleepers[TCD_MAX_WAITERS + 1];
+	struct tcd_thread me, others[TCD_MAX_WAITERS];
 	struct tcd_entry *e;
 	unsigned long flags;
-	int i, n;
+	int n;
 
 	if (ret != -EBUSY) {
-		/* sk_disconnects kernels: remember who disconnected under a sender. */
-		if (!TCD_GUARD_POISON_POSSIBLE && !ret && tcd_table_maybe_has(d->sk)) {
-			spin_lock_irqsave(&tcd_lock, flags);
-			e = tcd_lookup(d->sk);
-			if (e && e->nr_waiters) {
-				tcd_thread_current(&e->disc_by);
-				e->disc_ns = ktime_get_ns();
-			}
-			spin_unlock_irqrestore(&tcd_lock, flags);
-		}
+		/*
+		 * sk_disconnects kernels: a disconnect under blocked threads
+		 * fails them with EPIPE; remember a failing blocking connect()
+		 * that did it (not a shutdown() or connect(AF_UNSPEC)).
+		 */
+		if (TCD_GUARD_POISON_POSSIBLE || ret ||
+		    !tcd_waiters_of(d->sk, current->pid, TCD_W_SEND, others, 0) ||
+		    !tcd_waiting_here(d->sk, TCD_W_CONNECT))
+			return 0;
+		tcd_thread_current(&me);
+		raw_spin_lock_irqsave(&tcd_lock, flags);
+		e = tcd_get_or_create(d->sk);
+		e->disc_by = me;
+		e->disc_ns = ktime_get_ns();
+		e->src = d->src;
+		e->dst = d->dst;
+		raw_spin_unlock_irqrestore(&tcd_lock, flags);
 		return 0;
 	}
 
 	tcd_count(TCD_C_DISCONNECT_EBUSY);
-	n = tcd_collect_sleepers(d->sk, sleepers, ARRAY_SIZE(sleepers));
-	spin_lock_irqsave(&tcd_lock, flags);
+	tcd_thread_current(&me);
+	/* The other blocked threads; one in connect() first (shutdown()'s victim). */
+	n = tcd_waiters_of(d->sk, me.pid, TCD_W_CONNECT, others, ARRAY_SIZE(others));
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_get_or_create(d->sk);
 	e->events |= TCD_EV_DISCONNECT_EBUSY;
 	e->state = READ_ONCE(d->sk->sk_state);
-	tcd_thread_current(&e->ebusy_by);
+	e->ebusy_by = me;
 	e->ebusy_ns = ktime_get_ns();
 	e->wait_pending = d->wait_pending;
-	/* The senders recorded when they started waiting. */
-	memcpy(e->blocked, e->waiters, sizeof(e->blocked));
-	e->nr_blocked = e->nr_waiters;
+	e->all_blocked = min(n, 255);
+	e->nr_blocked = min_t(int, n, ARRAY_SIZE(others));
+	memcpy(e->blocked, others, e->nr_blocked * sizeof(others[0]));
 	/*
-	 * From shutdown(): the blocked connect()er is the sleeper that is not a
-	 * recorded sender. From connect(): it is the current thread.
+	 * From shutdown(): the connect() it could not abort is the other
+	 * thread blocked in connect(). From connect(): the current thread
+	 * (tcd_connect_ret() sets it).
 	 */
-	e->connector = e->ebusy_by;
-	for (i = 0; i < n; i++) {
-		if (sleepers[i].pid != e->ebusy_by.pid &&
-		    !tcd_thread_in(e->waiters, e->nr_waiters, sleepers[i].pid)) {
-			e->connector = sleepers[i];
-			break;
-		}
-	}
+	e->connector = e->nr_blocked && others[0].kind == TCD_W_CONNECT ? others[0] : me;
 	e->connect_err = 0;
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	return 0;
 }
 
-int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * A thread blocked on the socket (waiters.c) came back with EPIPE: on
+ * sk_disconnects kernels, a disconnect under it did that. Report it when a
+ * failing connect() disconnected while it waited.
+ */
+void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
-	long *timeo = (long *)tcd_arg(regs, 1);
-	struct tcd_entry *e;
-	unsigned long flags;
-
-	tcd_hit(TCD_P_WAIT_CONNECT);
-	d->sk = (struct sock *)tcd_arg(regs, 0);
-	/* A non-blocking sender returns -EAGAIN at once: nothing to track. */
-	if (!tcd_is_tcp(d->sk) || !timeo || !*timeo)
-		return 1;
-	d->start_ns = ktime_get_ns();
-	spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_get_or_create(d->sk);
-	/*
-	 * Mid-handshake the 4-tuple is complete: refresh it, as a row that
-	 * outlived an earlier connect() on this socket may hold the old one.
-	 */
-	if ((1 << READ_ONCE(d->sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
-		tcd_endpoints_from_sk(d->sk, &e->src, &e->dst);
-	if (e->nr_waiters < TCD_MAX_WAITERS)
-		tcd_thread_current(&e->waiters[e->nr_waiters++]);
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	return 0;
-}
-
-int tcd_wait_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct tcd_sk_ri *d = (void *)ri->data;
-	int ret = (int)regs_return_value(regs);
-	struct tcd_entry *e;
+	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	struct tcd_thread me;
 	unsigned long flags;
-	unsigned int supp = 0;
-	int i;
+	bool epipe = false;
 
+	if (TCD_GUARD_POISON_POSSIBLE || !tcd_table_maybe_has(sk))
+		return;
 	tcd_thread_current(&me);
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_lookup(d->sk);
-	if (!e)
-		goto unlock;
-	for (i = 0; i < e->nr_waiters; i++) {
-		if (e->waiters[i].pid == me.pid) {
-			e->waiters[i] = e->waiters[--e->nr_waiters];
-			break;
-		}
-	}
-	if (ret == -EPIPE && !TCD_GUARD_POISON_POSSIBLE && e->disc_ns >= d->start_ns &&
-	    e->disc_by.pid && e->disc_by.pid != me.pid) {
+	me.kind = kind;
+	raw_spin_lock_irqsave(&tcd_lock, flags);
+	e = tcd_lookup(sk);
+	if (e && e->disc_ns >= start_ns && e->disc_by.pid && e->disc_by.pid != me.pid) {
 		e->events |= TCD_EV_SENDER_EPIPE;
-		tcd_count(TCD_C_SENDER_EPIPE);
-		/*
-		 * Keep the endpoints recorded when the sender started waiting:
-		 * the disconnect has already cleared the source address and
-		 * the destination port.
-		 */
-		tcd_line_start(&line, "sender-epipe", &me, e->family, &e->src, &e->dst, ret);
-		tcd_line_thread(&line, "connect_", &e->disc_by);
-		tcd_line_add(&line, " severity=info hint=\"%s\"", TCD_HINT_EPIPE);
-	} else if (!e->events && !e->nr_waiters) {
-		/* Nothing went wrong: keep the table for sockets that matter. */
-		tcd_remove_entry(e);
+		tcd_touch(e);
+		snap = *e;
+		epipe = true;
 	}
-unlock:
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(TCD_A_EPIPE, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
-	return 0;
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	if (!epipe)
+		return;
+	tcd_count(TCD_C_SENDER_EPIPE);
+	/*
+	 * The endpoints are the row's, recorded before the disconnect cleared
+	 * the source address and the destination port.
+	 */
+	tcd_line_start(&line, "sender-epipe", &me, snap.family, &snap.src, &snap.dst, -EPIPE);
+	tcd_line_thread(&line, "connect_", &snap.disc_by);
+	tcd_line_add(&line, " severity=info");
+	tcd_alert(&line, TCD_A_EPIPE, kind == TCD_W_RECV ? TCD_HINT_EPIPE_RECV : TCD_HINT_EPIPE,
+		  NULL);
+}
+
+struct tcd_shut_ri {
+	struct socket *sock;
+	struct sock *sk;
+	u64 start_ns;
+	int sock_state;
+};
+
+size_t tcd_shutdown_data_size(void)
+{
+	return sizeof(struct tcd_shut_ri);
 }
 
 int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
-	struct socket *sock = (struct socket *)tcd_arg(regs, 0);
+	struct tcd_shut_ri *d = (void *)ri->data;
 
 	tcd_hit(TCD_P_SHUTDOWN);
-	d->sk = sock->sk;
-	/* Only shutdown() in SYN_SENT reaches tcp_disconnect(). */
-	if (!tcd_is_tcp(d->sk) || READ_ONCE(d->sk->sk_state) != TCP_SYN_SENT)
+	d->sock = (struct socket *)tcd_arg(regs, 0);
+	d->sk = d->sock->sk;
+	d->sock_state = READ_ONCE(d->sock->state);
+	/*
+	 * shutdown() in SYN_SENT reaches tcp_disconnect() (EBUSY on
+	 * sk_wait_pending kernels); on a socket still SS_CONNECTING it may
+	 * leave SS_DISCONNECTING behind, on every kernel.
+	 */
+	if (!tcd_is_tcp(d->sk) || (READ_ONCE(d->sk->sk_state) != TCP_SYN_SENT &&
+				   d->sock_state != SS_CONNECTING))
 		return 1;
 	d->start_ns = ktime_get_ns();
 	return 0;
 }
 
+/*
+ * inet_shutdown() on a socket the application was still connecting sets
+ * SS_DISCONNECTING (TCP state CLOSE, SYN_SENT or SYN_RECV) and nothing
+ * clears it: every later connect() gets EINVAL. Remember who did it.
+ */
+static void tcd_shutdown_wedged(struct tcd_shut_ri *d)
+{
+	struct tcd_thread me;
+	struct tcd_entry *e;
+	unsigned long flags;
+
+	tcd_thread_current(&me);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
+	e = tcd_get_or_create(d->sk);
+	e->events |= TCD_EV_SHUTDOWN_WEDGED;
+	e->shut_by = me;
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+}
+
 int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
+	struct tcd_shut_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
-	struct tcd_entry *e;
+	struct tcd_entry *e, snap;
 	struct tcd_line line;
 	unsigned long flags;
-	unsigned int supp = 0;
+	bool alert = false;
 
-	if (ret != -EBUSY)
+	if (ret != -EBUSY) {
+		if (d->sock_state == SS_CONNECTING &&
+		    READ_ONCE(d->sock->state) == SS_DISCONNECTING)
+			tcd_shutdown_wedged(d);
 		return 0;
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	}
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(d->sk);
 	if (e && e->ebusy_ns >= d->start_ns) {
 		e->events |= TCD_EV_SHUTDOWN_EBUSY;
-		tcd_count(TCD_C_SHUTDOWN_EBUSY);
-		tcd_line_start(&line, "shutdown-ebusy", &e->ebusy_by, e->family, &e->src,
-			       &e->dst, ret);
-		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
-		if (e->connector.pid != e->ebusy_by.pid)
-			tcd_line_thread(&line, "connect_", &e->connector);
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SHUTDOWN);
+		tcd_touch(e);
+		snap = *e;
+		alert = true;
 	}
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(TCD_A_SHUTDOWN, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	if (!alert)
+		return 0;
+	tcd_count(TCD_C_SHUTDOWN_EBUSY);
+	tcd_line_start(&line, "shutdown-ebusy", &snap.ebusy_by, snap.family, &snap.src,
+		       &snap.dst, ret);
+	tcd_line_add(&line, " wait_pending=%u", snap.wait_pending);
+	if (snap.connector.pid != snap.ebusy_by.pid)
+		tcd_line_thread(&line, "connect_", &snap.connector);
+	tcd_alert(&line, TCD_A_SHUTDOWN, TCD_HINT_SHUTDOWN, NULL);
 	return 0;
 }
 
@@ -415,10 +499,10 @@ int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	tcd_hit(TCD_P_DESTRUCT);
 	if (!tcd_table_maybe_has(sk))
 		return 0;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(sk);
 	if (e)
 		tcd_remove_entry(e);
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	return 0;
 }

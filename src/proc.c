@@ -46,10 +46,10 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 		   "immune (this kernel never leaves a socket in SS_DISCONNECTING after EBUSY)");
 	seq_printf(m, "params: capacity=%u maxactive=%u maxactive_short=%u\n",
 		   tcd_capacity, tcd_maxactive, tcd_maxactive_short);
-	seq_printf(m, "memory: table_bytes=%zu entry_bytes=%zu probe_instance_bytes=%zu\n",
+	seq_printf(m, "memory: table_bytes=%zu entry_bytes=%zu probe_instance_bytes=%zu waiter_bytes=%zu\n",
 		   tcd_capacity * sizeof(struct tcd_entry) +
 		   roundup_pow_of_two(tcd_capacity) * sizeof(struct hlist_head),
-		   sizeof(struct tcd_entry), tcd_probe_instance_bytes());
+		   sizeof(struct tcd_entry), tcd_probe_instance_bytes(), tcd_waiters_bytes());
 	for (i = 0; i < tcd_probe_count(); i++) {
 		tcd_probe_stat(i, &st);
 		seq_printf(m, "probe: %s hits=%lu nmissed=%d maxactive=%d%s\n", st.symbol,
@@ -67,11 +67,11 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 		seq_printf(m, "eaddrnotavail-dest: dst=%s count=%llu last_s_ago=%llu\n", ep,
 			   d.count, div_u64(now - d.last_ns, NSEC_PER_SEC));
 	}
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	used = tcd_used;
 	evictions = tcd_evictions;
 	stale = tcd_stale;
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu\n", used,
 		   tcd_capacity, evictions, stale);
 	seq_puts(m, "sockets:\n");
@@ -80,13 +80,16 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 static void tcd_show_thread(struct seq_file *m, const char *prefix, const struct tcd_thread *t)
 {
 	seq_printf(m, " %spid=%d %scomm=%s", prefix, t->pid, prefix, t->comm[0] ? t->comm : "?");
+	if (t->kind != TCD_W_NONE && t->kind < TCD_W_NR)
+		seq_printf(m, " %skind=%s", *prefix ? prefix : "waiter_", tcd_wait_names[t->kind]);
 }
 
 static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 {
 	static const char *const ev_names[] = {
 		"socket-poisoned", "connect-on-poisoned", "shutdown-ebusy", "sender-epipe",
-		"saddr-lost", "stall-ended", "disconnect-ebusy",
+		"saddr-lost", "stall-ended", "disconnect-ebusy", "route-lost",
+		"shutdown-wedged", "unspec-ebusy",
 	};
 	u64 now = ktime_get_ns();
 	char s[64], d[64];
@@ -114,9 +117,11 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 			tcd_show_thread(m, "waiter_", &e->blocked[i]);
 		seq_printf(m, " einval=%u", e->einval_count);
 	}
+	if (e->events & TCD_EV_SHUTDOWN_WEDGED)
+		tcd_show_thread(m, "shutdown_", &e->shut_by);
 	if (e->events & TCD_EV_SENDER_EPIPE)
 		tcd_show_thread(m, "connect_", &e->disc_by);
-	if (e->events & TCD_EV_SADDR_LOST) {
+	if (e->events & TCD_EV_STALLED) {
 		if (!(e->events & (TCD_EV_POISONED | TCD_EV_SHUTDOWN_EBUSY)))
 			tcd_show_thread(m, "", &e->connector);
 		seq_printf(m, " route_err=%s lost_state=%s retransmits=%u syn_retries=%u lost_s_ago=%llu",
@@ -127,8 +132,6 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	if (e->events & TCD_EV_STALL_ENDED)
 		seq_printf(m, " stalled_ms=%llu stall_err=%s", div_u64(e->stall_ns, NSEC_PER_MSEC),
 			   tcd_errname(e->stall_err));
-	for (i = 0; i < e->nr_waiters; i++)
-		tcd_show_thread(m, "sending_", &e->waiters[i]);
 	seq_printf(m, " age_s=%llu\n", div_u64(now - e->created_ns, NSEC_PER_SEC));
 }
 

@@ -10,7 +10,6 @@
 
 #include <linux/errno.h>
 #include <linux/jiffies.h>
-#include <linux/wait.h>
 #include <linux/string.h>
 #include <linux/moduleparam.h>
 #include <net/inet_sock.h>
@@ -26,14 +25,11 @@ static unsigned int alert_interval = 5;
 module_param(alert_interval, uint, 0644);
 MODULE_PARM_DESC(alert_interval, "Rate-limit window for alerts, in seconds (default 5)");
 
-/* Copy a task's identity; comm is sanitised so alerts stay key=value parsable. */
-static void tcd_thread_of(struct tcd_thread *t, struct task_struct *task)
+/* comm is sanitised so alerts stay key=value parsable. */
+void tcd_thread_sanitize(struct tcd_thread *t)
 {
 	int i;
 
-	t->pid = task->pid;
-	t->tgid = task->tgid;
-	memcpy(t->comm, task->comm, TASK_COMM_LEN);
 	t->comm[TASK_COMM_LEN - 1] = '\0';
 	for (i = 0; t->comm[i]; i++)
 		if (t->comm[i] <= ' ' || t->comm[i] > '~' || t->comm[i] == '"' ||
@@ -43,7 +39,11 @@ static void tcd_thread_of(struct tcd_thread *t, struct task_struct *task)
 
 void tcd_thread_current(struct tcd_thread *t)
 {
-	tcd_thread_of(t, current);
+	t->pid = current->pid;
+	t->tgid = current->tgid;
+	t->kind = TCD_W_NONE;
+	memcpy(t->comm, current->comm, TASK_COMM_LEN);
+	tcd_thread_sanitize(t);
 }
 
 void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
@@ -128,39 +128,6 @@ const char *tcd_state_name(int state)
 	return "UNKNOWN";
 }
 
-/*
- * Threads sleeping on @sk's wait queue in inet_wait_for_connect() or
- * sk_stream_wait_connect(): both wait with woken_wake_function, whose
- * private field is the sleeping task. A task stays valid while its entry is
- * queued, and entries leave only under the queue lock we hold. Trylock: we
- * may be called from softirq context and must never spin on that lock.
- */
-int tcd_collect_sleepers(struct sock *sk, struct tcd_thread *out, int max)
-{
-	struct wait_queue_entry *wq_entry;
-	struct socket_wq *wq;
-	unsigned long flags;
-	int n = 0;
-
-	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
-	if (!wq || !spin_trylock_irqsave(&wq->wait.lock, flags))
-		goto out;
-	list_for_each_entry(wq_entry, &wq->wait.head, entry) {
-		struct task_struct *t = wq_entry->private;
-
-		if (wq_entry->func != woken_wake_function || !t)
-			continue;
-		tcd_thread_of(&out[n], t);
-		if (++n == max)
-			break;
-	}
-	spin_unlock_irqrestore(&wq->wait.lock, flags);
-out:
-	rcu_read_unlock();
-	return n;
-}
-
 /* Per-kind fixed-window limiter: alert_burst lines per alert_interval. */
 struct tcd_limit {
 	unsigned long window_start;
@@ -169,7 +136,7 @@ struct tcd_limit {
 };
 
 static struct tcd_limit tcd_limits[TCD_A_NR];
-static DEFINE_SPINLOCK(tcd_limit_lock);
+static DEFINE_RAW_SPINLOCK(tcd_limit_lock);
 
 /*
  * Returns whether an alert of @kind may be printed now; when it may, and
@@ -182,7 +149,7 @@ bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed)
 	unsigned long flags, now = jiffies;
 	bool ok;
 
-	spin_lock_irqsave(&tcd_limit_lock, flags);
+	raw_spin_lock_irqsave(&tcd_limit_lock, flags);
 	if (!l->window_start ||
 	    time_after(now, l->window_start + READ_ONCE(alert_interval) * HZ)) {
 		l->window_start = now;
@@ -196,38 +163,70 @@ bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed)
 	} else {
 		l->suppressed++;
 	}
-	spin_unlock_irqrestore(&tcd_limit_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_limit_lock, flags);
 	tcd_count(ok ? TCD_C_ALERTS : TCD_C_ALERTS_SUPPRESSED);
 	return ok;
 }
 
-void tcd_alert_emit(const char *line)
+/*
+ * Finish @l with suppressed=N (when earlier lines were dropped) and the
+ * hint (@hint then @tail), and print it. The hint goes last so a reader
+ * always finds the counts; a line cut at the buffer's end is counted.
+ */
+void tcd_alert_print(struct tcd_line *l, unsigned int suppressed, const char *hint,
+		     const char *tail)
 {
-	pr_warn("%s\n", line);
+	if (suppressed)
+		tcd_line_add(l, " suppressed=%u", suppressed);
+	tcd_line_add(l, " hint=\"%s%s\"", hint, tail ? tail : "");
+	if (l->truncated)
+		tcd_count(TCD_C_ALERTS_TRUNCATED);
+	pr_warn("%s\n", l->buf);
+}
+
+/* tcd_alert_print() when @kind's budget allows; returns whether it printed. */
+bool tcd_alert(struct tcd_line *l, enum tcd_alert_kind kind, const char *hint, const char *tail)
+{
+	unsigned int supp = 0;
+
+	if (!tcd_alert_allowed(kind, &supp))
+		return false;
+	tcd_alert_print(l, supp, hint, tail);
+	return true;
 }
 
 void tcd_reset_alert_limits(void)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&tcd_limit_lock, flags);
+	raw_spin_lock_irqsave(&tcd_limit_lock, flags);
 	memset(tcd_limits, 0, sizeof(tcd_limits));
-	spin_unlock_irqrestore(&tcd_limit_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_limit_lock, flags);
 }
 
 void tcd_line_add(struct tcd_line *l, const char *fmt, ...)
 {
+	size_t room = sizeof(l->buf) - l->len;
 	va_list args;
+	int n;
 
 	va_start(args, fmt);
-	l->len += vscnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, args);
+	n = vsnprintf(l->buf + l->len, room, fmt, args);
 	va_end(args);
+	if (n >= room) {
+		l->truncated = true;
+		n = room - 1;
+	}
+	l->len += n;
 }
 
 void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_thread *t)
 {
 	tcd_line_add(l, " %spid=%d %stgid=%d %scomm=%s", prefix, t->pid, prefix, t->tgid,
 		     prefix, t->comm[0] ? t->comm : "?");
+	if (t->kind != TCD_W_NONE && t->kind < TCD_W_NR)
+		tcd_line_add(l, " %skind=%s", *prefix ? prefix : "waiter_",
+			     tcd_wait_names[t->kind]);
 }
 
 /* The keys every alert carries: event pid tgid comm src dst err. */
@@ -240,6 +239,7 @@ void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thre
 	tcd_fmt_ep(s, sizeof(s), family, src);
 	tcd_fmt_ep(d, sizeof(d), family, dst);
 	l->len = 0;
+	l->truncated = false;
 	l->buf[0] = '\0';
 	tcd_line_add(l, "%s", event);
 	tcd_line_thread(l, "", t);

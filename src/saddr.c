@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Source-address stall: the socket's own source address vanished, so
- * inet_sk_rebuild_header() (inet6_sk_rebuild_header() for IPv6) fails on
- * every retransmit and a blocking connect() sleeps through the whole SYN
- * retry period. We alert on the first failure, long before connect()
- * returns; poison.c's connect return handler reports the end of the stall.
+ * Source-address stall: the socket's own source address vanished, or its
+ * route did, so every retransmit re-routes in inet_sk_rebuild_header()
+ * (inet6_sk_rebuild_header() for IPv6) and a blocking connect() sleeps
+ * through the whole SYN retry period. We alert on the first such re-route,
+ * long before connect() returns; poison.c's connect return handler reports
+ * the end of the stall.
+ *
+ * IPv4 fails the re-route with ENETUNREACH both when the source is no
+ * longer local and when no route is left, so the source is checked here:
+ * saddr-lost when it is gone, route-lost when it is still there. IPv6
+ * re-routes a fixed source without checking it: a deleted source with a
+ * route left succeeds, and the SYNs leave from an address the host no
+ * longer owns; that is saddr-lost too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +20,9 @@
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
 #include <net/ipv6.h>
+#include <net/addrconf.h>
+#include <net/route.h>
+#include <linux/inetdevice.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -22,50 +33,89 @@
 #define TCD_HINT_DYN_BOUND "; ip_dynaddr cannot help: the socket was bound to this address"
 #define TCD_HINT_DYN_NONE "; ip_dynaddr is on but found no other source address"
 #define TCD_HINT_DYN_V6 "; IPv6 never re-selects the source (ip_dynaddr is IPv4 only)"
+#define TCD_HINT_DYN_NOROUTE "; ip_dynaddr cannot help: there is no route to the destination from any source either"
 #define TCD_HINT_SADDR_EST "the connection's source address is gone; data retransmits fail until tcp_retries2 or TCP_USER_TIMEOUT kills it"
-
-/* RTO doubling from TCP_TIMEOUT_INIT, capped at TCP_RTO_MAX, in seconds. */
-static unsigned int tcd_syn_backoff_s(unsigned int from, unsigned int to)
-{
-	unsigned int i, s = 0;
-
-	for (i = from; i < to; i++)
-		s += i < 7 ? min(1u << i, TCP_RTO_MAX / HZ) : TCP_RTO_MAX / HZ;
-	return s;
-}
+#define TCD_HINT_SADDR_V6 "the socket's source address is gone but a route is left: packets leave from an address this host no longer owns and no answer can come back, until the retries run out: give connect() a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT; IPv6 never re-selects the source"
+#define TCD_HINT_ROUTE "the source address is still here but no route to the destination is left (interface down, route withdrawn, VPN device gone); connect() blocks until the SYN retries run out unless the route comes back: check ip route, use a non-blocking connect with a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT"
+#define TCD_HINT_ROUTE_NB "the source address is still here but no route to the destination is left (interface down, route withdrawn, VPN device gone); the handshake fails when the SYN retries run out unless the route comes back: check ip route, give connect() a deadline"
+#define TCD_HINT_ROUTE_EST "the connection's route is gone (interface down, route withdrawn, VPN device gone); data retransmits fail until the route returns or tcp_retries2/TCP_USER_TIMEOUT kills it: check ip route"
 
 /*
  * Seconds from the first SYN until connect() gives up: the (retries +
- * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s,
- * then they double: 1, 2, 4, 8 (15 s) for 3 retries and no linear timeouts;
- * 1, 1, 1, 1, 1, 2, 4, 8 (19 s) with 6.12's default of 4.
+ * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s
+ * (TCP_TIMEOUT_INIT), then they double up to the RTO ceiling: 1, 2, 4, 8
+ * (15 s) for 3 retries and no linear timeouts; 1, 1, 1, 1, 1, 2, 4, 8
+ * (19 s) with 6.5+'s default of 4; with the default 6 retries 127 s, and
+ * 131 s on 6.5+.
  */
-static unsigned int tcd_syn_giveup_s(const struct net *net, unsigned int retries)
+static unsigned int tcd_syn_giveup_s(const struct sock *sk, unsigned int retries)
 {
-	return tcd_tcp_syn_linear_timeouts(net) + 1 + tcd_syn_backoff_s(1, retries + 1);
+	unsigned int i, rto = TCP_TIMEOUT_INIT, cap = max(tcd_rto_max(sk), 1U);
+	unsigned int linear = tcd_tcp_syn_linear_timeouts(sock_net(sk));
+	unsigned long total = 0;
+
+	for (i = 0; i <= retries + linear; i++) {
+		total += min(rto, cap);
+		if (i >= linear)
+			rto = min(rto << 1, cap);
+	}
+	return total / HZ;
+}
+
+/* An IPv6 socket that is not talking IPv4 through a v4-mapped address. */
+static bool tcd_is_v6(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+#else
+	return false;
+#endif
+}
+
+/* Is @sk's source address still an address of its network namespace? */
+static bool tcd_saddr_is_local(struct sock *sk)
+{
+	bool local;
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tcd_is_v6(sk))
+		return ipv6_chk_addr(sock_net(sk), &sk->sk_v6_rcv_saddr, NULL, 0);
+#endif
+	rcu_read_lock();
+	local = __ip_dev_find(sock_net(sk), inet_sk(sk)->inet_saddr, false);
+	rcu_read_unlock();
+	return local;
 }
 
 /*
- * Milliseconds since the first SYN. tcp_connect() stamps retrans_stamp with
- * tcp_time_stamp (ms of tcp_clock_ns(), i.e. ktime_get_ns(), on 5.10 to 6.12;
- * the usec variant only follows a SYN-ACK) and retransmits keep it.
+ * Would an IPv4 route lookup that may choose its own source succeed? That
+ * is what ip_dynaddr re-selection needs (inet_sk_reselect_saddr()).
  */
-static u32 tcd_syn_elapsed_ms(const struct sock *sk, u64 now)
+static bool tcd_route_without_saddr(struct sock *sk)
 {
-	u32 stamp = READ_ONCE(tcp_sk(sk)->retrans_stamp);
+	struct flowi4 fl4 = {
+		.daddr = inet_sk(sk)->inet_daddr,
+		.flowi4_oif = sk->sk_bound_dev_if,
+		.flowi4_mark = sk->sk_mark,
+		.flowi4_proto = IPPROTO_TCP,
+	};
+	struct rtable *rt = ip_route_output_key(sock_net(sk), &fl4);
 
-	return stamp ? (u32)div_u64(now, NSEC_PER_MSEC) - stamp : 0;
+	if (IS_ERR(rt))
+		return false;
+	ip_rt_put(rt);
+	return true;
 }
 
 /* The hint's ip_dynaddr advice: what re-selection could do for @sk. */
-static const char *tcd_dynaddr_hint(const struct sock *sk, int dynaddr)
+static const char *tcd_dynaddr_hint(struct sock *sk, int dynaddr)
 {
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+	if (tcd_is_v6(sk))
 		return TCD_HINT_DYN_V6;
-#endif
 	if (sk->sk_userlocks & SOCK_BINDADDR_LOCK)
 		return TCD_HINT_DYN_BOUND;
+	if (!tcd_route_without_saddr(sk))
+		return TCD_HINT_DYN_NOROUTE;
 	return dynaddr > 0 ? TCD_HINT_DYN_NONE : TCD_HINT_DYN_OFF;
 }
 
@@ -116,57 +166,84 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	int ret = (int)regs_return_value(regs);
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcd_thread owner = { .comm = "?" };
-	unsigned int supp = 0, total_ms = 0, elapsed_ms = 0, giveup_s = 0;
+	unsigned int total_ms = 0, elapsed_ms = 0, giveup_s = 0;
 	int state = READ_ONCE(sk->sk_state);
+	struct tcd_endpoint src, dst;
 	struct tcd_line line;
 	struct tcd_entry *e;
 	unsigned long flags;
 	int retries, dynaddr;
+	bool alert = false, saddr_gone;
+	u8 retransmits;
+	u32 ev;
 	u64 now;
 
-	if (!ret)
-		return 0;
-	/* The timer runs in softirq: the owner is the thread sleeping in connect(). */
-	tcd_collect_sleepers(sk, &owner, 1);
+	if (!ret) {
+		/* IPv6 re-routes a fixed source it no longer owns without error. */
+		if (!tcd_is_v6(sk) || tcd_saddr_is_local(sk))
+			return 0;
+		saddr_gone = true;
+	} else {
+		saddr_gone = !tcd_saddr_is_local(sk);
+	}
+	ev = saddr_gone ? TCD_EV_SADDR_LOST : TCD_EV_ROUTE_LOST;
+	/* The timer runs in softirq: the owner is the thread blocked on the socket. */
+	tcd_waiters_of(sk, 0, TCD_W_CONNECT, &owner, 1);
 	retries = icsk->icsk_syn_retries ? : tcd_tcp_syn_retries(sock_net(sk));
 	dynaddr = tcd_ip_dynaddr(sock_net(sk));
 	now = ktime_get_ns();
 	if (state == TCP_SYN_SENT) {
-		total_ms = tcd_syn_giveup_s(sock_net(sk), retries) * 1000u;
+		total_ms = tcd_syn_giveup_s(sk, retries) * 1000u;
 		if (icsk->icsk_user_timeout)
 			total_ms = min(total_ms, icsk->icsk_user_timeout);
-		elapsed_ms = tcd_syn_elapsed_ms(sk, now);
+		/* Since the first SYN: tcp_connect() stamps retrans_stamp. */
+		elapsed_ms = tcd_retrans_elapsed_ms(sk, now);
 		if (total_ms > elapsed_ms)
 			giveup_s = DIV_ROUND_CLOSEST(total_ms - elapsed_ms, 1000u);
 	}
-
-	line.len = 0;
-	spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_get_or_create(sk);
-	if ((e->events & TCD_EV_SADDR_LOST) && !(e->events & TCD_EV_STALL_ENDED))
-		goto unlock;	/* one alert per socket and stall */
-	e->events &= ~(TCD_EV_SADDR_LOST | TCD_EV_STALL_ENDED);
-	e->events |= TCD_EV_SADDR_LOST;
-	e->lost_ns = now;
-	/* For a connect() that a signal interrupted and the kernel restarted. */
-	e->handshake_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
-	e->route_err = ret;
-	e->lost_state = state;
-	e->state = state;
 	/*
 	 * The RTO timer counts the retransmission before sending it, so this
 	 * is the number of retransmissions including the one that just failed
 	 * (TCP_INFO's tcpi_retransmits), on 5.10, 6.1 and 6.12 alike.
 	 */
-	e->retransmits = icsk->icsk_retransmits;
-	e->syn_retries = retries;
-	e->connector = owner;
-	tcd_endpoints_from_sk(sk, &e->src, &e->dst);
-	tcd_count(TCD_C_SADDR_LOST);
+	retransmits = icsk->icsk_retransmits;
+	tcd_endpoints_from_sk(sk, &src, &dst);
 
-	tcd_line_start(&line, "saddr-lost", &owner, e->family, &e->src, &e->dst, ret);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
+	e = tcd_get_or_create(sk);
+	/*
+	 * One alert per socket and stall, but a route-lost is corrected when a
+	 * later re-route finds the source gone: while an address is deleted
+	 * its routes can go a moment before the address stops counting as
+	 * local (__ip_dev_find() falls back to the local table), and a
+	 * retransmission in that moment sees only the lost route.
+	 */
+	if (!(e->events & TCD_EV_STALLED) || (e->events & TCD_EV_STALL_ENDED) ||
+	    ((e->events & TCD_EV_ROUTE_LOST) && saddr_gone)) {
+		e->events &= ~(TCD_EV_STALL_ENDED | TCD_EV_STALLED);
+		e->events |= ev;
+		e->lost_ns = now;
+		/* For a connect() that a signal interrupted and the kernel restarted. */
+		e->handshake_ns = now - (u64)elapsed_ms * NSEC_PER_MSEC;
+		e->route_err = ret;
+		e->lost_state = state;
+		e->state = state;
+		e->retransmits = retransmits;
+		e->syn_retries = retries;
+		e->connector = owner;
+		e->src = src;
+		e->dst = dst;
+		alert = true;
+	}
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	if (!alert)
+		return 0;
+	tcd_count(saddr_gone ? TCD_C_SADDR_LOST : TCD_C_ROUTE_LOST);
+
+	tcd_line_start(&line, saddr_gone ? "saddr-lost" : "route-lost", &owner, sk->sk_family,
+		       &src, &dst, ret);
 	tcd_line_add(&line, " state=%s uid=%u retransmits=%u", tcd_state_name(state),
-		     from_kuid_munged(&init_user_ns, sk->sk_uid), e->retransmits);
+		     from_kuid_munged(&init_user_ns, sk->sk_uid), retransmits);
 	if (state == TCP_SYN_SENT)
 		tcd_line_add(&line, " syn_retries=%d user_timeout_ms=%u giveup_in_s=%u",
 			     retries, icsk->icsk_user_timeout, giveup_s);
@@ -174,18 +251,16 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_line_add(&line, " ip_dynaddr=%d", dynaddr);
 	else
 		tcd_line_add(&line, " ip_dynaddr=unknown");
-	if (state == TCP_SYN_SENT)	/* nobody sleeping: a non-blocking connect() */
-		tcd_line_add(&line, " hint=\"%s%s\"",
-			     owner.pid ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
-			     tcd_dynaddr_hint(sk, dynaddr));
+	if (!saddr_gone)	/* The source is fine: ip_dynaddr has nothing to re-select. */
+		tcd_alert(&line, TCD_A_SADDR, state != TCP_SYN_SENT ? TCD_HINT_ROUTE_EST :
+			  owner.kind == TCD_W_CONNECT ? TCD_HINT_ROUTE : TCD_HINT_ROUTE_NB, NULL);
+	else if (!ret)
+		tcd_alert(&line, TCD_A_SADDR, TCD_HINT_SADDR_V6, NULL);
+	else if (state == TCP_SYN_SENT)	/* nobody in connect(): a non-blocking one */
+		tcd_alert(&line, TCD_A_SADDR,
+			  owner.kind == TCD_W_CONNECT ? TCD_HINT_SADDR : TCD_HINT_SADDR_NB,
+			  tcd_dynaddr_hint(sk, dynaddr));
 	else
-		tcd_line_add(&line, " hint=\"%s\"", TCD_HINT_SADDR_EST);
-unlock:
-	spin_unlock_irqrestore(&tcd_lock, flags);
-	if (line.len && tcd_alert_allowed(TCD_A_SADDR, &supp)) {
-		if (supp)
-			tcd_line_add(&line, " suppressed=%u", supp);
-		tcd_alert_emit(line.buf);
-	}
+		tcd_alert(&line, TCD_A_SADDR, TCD_HINT_SADDR_EST, NULL);
 	return 0;
 }

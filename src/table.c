@@ -11,7 +11,7 @@
 #include <linux/ktime.h>
 #include "tcd.h"
 
-DEFINE_SPINLOCK(tcd_lock);
+DEFINE_RAW_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
 u64 tcd_stale;
 unsigned int tcd_used;
@@ -125,17 +125,25 @@ void tcd_remove_entry(struct tcd_entry *e)
 	tcd_used--;
 }
 
+/* @e was updated: it becomes the most recently updated row (evicted last). */
+void tcd_touch(struct tcd_entry *e)
+{
+	lockdep_assert_held(&tcd_lock);
+	e->updated_ns = ktime_get_ns();
+	list_move_tail(&e->lru, &tcd_lru);
+}
+
 /* The caller is inside a probed call on @sk, so @sk is alive here. */
 struct tcd_entry *tcd_get_or_create(struct sock *sk)
 {
 	struct tcd_entry *e = tcd_lookup(sk);
-	u64 now = ktime_get_ns();
+	u64 now;
 
 	if (e) {
-		e->updated_ns = now;
-		list_move_tail(&e->lru, &tcd_lru);
+		tcd_touch(e);
 		return e;
 	}
+	now = ktime_get_ns();
 	if (list_empty(&tcd_free)) {
 		/* Full: recycle the least recently updated socket's row. */
 		e = list_first_entry(&tcd_lru, struct tcd_entry, lru);
@@ -170,12 +178,12 @@ bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out)
 
 	if (idx >= tcd_nr_entries)
 		return false;
-	spin_lock_irqsave(&tcd_lock, flags);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
 	if (tcd_entries[idx].key) {
 		*out = tcd_entries[idx];
 		used = true;
 	}
-	spin_unlock_irqrestore(&tcd_lock, flags);
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	return used;
 }
 
@@ -185,9 +193,9 @@ void tcd_table_clear_netns(u32 netns)
 	unsigned int i;
 
 	for (i = 0; i < tcd_nr_entries; i++) {
-		spin_lock_irqsave(&tcd_lock, flags);
+		raw_spin_lock_irqsave(&tcd_lock, flags);
 		if (tcd_entries[i].key && tcd_entries[i].netns == netns)
 			tcd_remove_entry(&tcd_entries[i]);
-		spin_unlock_irqrestore(&tcd_lock, flags);
+		raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	}
 }

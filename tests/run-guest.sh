@@ -235,12 +235,16 @@ elapsed=$((SECONDS - start))
 passed=0
 failed=0
 problems=()
-if end=$(grep -a -o 'TCD-END passed=[0-9]* failed=[0-9]*' "$CONSOLE" | tail -n 1) && [ -n "$end" ]; then
+skipped=0
+if end=$(grep -a -o 'TCD-END passed=[0-9]* failed=[0-9]* skipped=[0-9]*' "$CONSOLE" | tail -n 1) &&
+	[ -n "$end" ]; then
 	# The guest's own counters: immune to console lines mangled by printk.
 	passed=$(sed 's/.*passed=\([0-9]*\).*/\1/' <<<"$end")
-	failed=$(sed 's/.*failed=\([0-9]*\)/\1/' <<<"$end")
+	failed=$(sed 's/.*failed=\([0-9]*\).*/\1/' <<<"$end")
+	skipped=$(sed 's/.*skipped=\([0-9]*\)/\1/' <<<"$end")
 else
-	passed=$(grep -a -c -E '^ok [0-9]+ ' "$CONSOLE" || true)
+	passed=$(grep -a -E '^ok [0-9]+ ' "$CONSOLE" | grep -a -c -v '# SKIP' || true)
+	skipped=$(grep -a -E '^ok [0-9]+ ' "$CONSOLE" | grep -a -c '# SKIP' || true)
 	failed=$(grep -a -c -E '^not ok [0-9]+ ' "$CONSOLE" || true)
 	if [ "${status[0]}" = 124 ] || [ "${status[0]}" = 137 ]; then
 		problems+=("guest timed out after ${GUEST_TIMEOUT}s (no end marker)")
@@ -270,12 +274,12 @@ if [ $((passed + failed)) -eq 0 ]; then
 fi
 
 {
-	echo "passed=$passed failed=$failed seconds=$elapsed"
+	echo "passed=$passed failed=$failed skipped=$skipped seconds=$elapsed"
 	# For run.sh's summary: failures that are no "not ok" line.
 	for p in "${problems[@]}"; do echo "problem: $p"; done
 	if [ -n "$bad" ]; then head -n 5 <<<"$bad" | sed 's/^/problem:   /'; fi
 } >"$RESULT"
-echo "$VER: $passed passed, $failed failed (${elapsed}s, log: ${LOG#"$ROOT"/})"
+echo "$VER: $passed passed, $failed failed, $skipped skipped (${elapsed}s, log: ${LOG#"$ROOT"/})"
 [ "$failed" -eq 0 ]
 exit
 }

@@ -29,6 +29,7 @@ done
 
 total_pass=0
 total_fail=0
+total_skip=0
 summary=()
 # Tests marked "# tcd-accel: single" boot separately under single-threaded
 # TCG: arming kprobes rewrites kernel text while the other vCPU runs it, and
@@ -70,10 +71,13 @@ out_of() {
 	[ "$1" = tcg ] || out=$out/single
 	echo "$out"
 }
-# read_result FILE: p, f, s from the first line, "passed=N failed=N seconds=S".
+# read_result FILE: p, f, k (skipped), s from the first line,
+# "passed=N failed=N [skipped=N] seconds=S".
 read_result() {
 	p=$(sed -n '1s/.*passed=\([0-9]*\).*/\1/p' "$1")
 	f=$(sed -n '1s/.*failed=\([0-9]*\).*/\1/p' "$1")
+	k=$(sed -n '1s/.*skipped=\([0-9]*\).*/\1/p' "$1")
+	k=${k:-0}
 	s=$(sed -n '1s/.*seconds=\([0-9]*\).*/\1/p' "$1")
 }
 # reap_one: wait for any one running boot, keeping its exit status.
@@ -114,10 +118,11 @@ for run in "${runs[@]}"; do
 		read_result "$res"
 		# A non-zero exit with no failure counted would hide a problem.
 		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-		summary+=("$label: $p passed, $f failed (${s}s)")
+		summary+=("$label: $p passed, $f failed, $k skipped (${s}s)")
 	else
 		p=0
 		f=1
+		k=0
 		summary+=("$label: could not run (exit $rc)")
 	fi
 	# Repeat what failed, with its diagnostics, where a reader of only the
@@ -136,6 +141,7 @@ for run in "${runs[@]}"; do
 	rm -f "$res"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + k))
 done
 
 # Suites run before this one (make check: host tests, DKMS), as NAME=FILE
@@ -145,19 +151,22 @@ for extra in ${TCD_EXTRA_RESULTS:-}; do
 	res=${extra#*=}
 	if [ -s "$res" ]; then
 		read_result "$res"
-		summary+=("$name: $p passed, $f failed (${s}s)")
+		summary+=("$name: $p passed, $f failed, $k skipped (${s}s)")
 	else
 		p=0
 		f=1
+		k=0
 		summary+=("$name: did not run or finish (no $res)")
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + k))
 done
 
 echo "---- summary ----"
 printf '%s\n' "${summary[@]}"
-echo "$total_pass passed, $total_fail failed"
+# Skips are listed, and never counted as passes.
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ] && [ $((total_pass + total_fail)) -gt 0 ]
 exit
 }

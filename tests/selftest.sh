@@ -27,8 +27,8 @@ expect() {
 	env "${envs[@]}" "$HERE/run.sh" "$@" >"$OUT/$name.out" 2>&1 || rc=$?
 	secs=$((SECONDS - start))
 	last=$(tail -n 1 "$OUT/$name.out")
-	p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' <<<"$last")
-	f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p' <<<"$last")
+	p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed, [0-9]* skipped$/\1/p' <<<"$last")
+	f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed, [0-9]* skipped$/\1/p' <<<"$last")
 	if [ -n "$f" ] && [ "$f" -ge "$fmin" ] && [ "$f" -le "$fmax" ] &&
 		{ { [ "$fmax" -eq 0 ] && [ "$rc" -eq 0 ]; } || { [ "$fmax" -gt 0 ] && [ "$rc" -ne 0 ]; }; } &&
 		[ "$secs" -le "$tmax" ]; then

@@ -53,7 +53,8 @@ esac
 tap_check "header: guard is $guard on $(kver)" grep -qx "guard: $guard" /tmp/proc1
 tap_check "header: poisoning $verdict" grep -q "^poisoning: $verdict" /tmp/proc1
 for sym in __inet_stream_connect tcp_disconnect __inet_hash_connect inet_sk_rebuild_header \
-	inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown inet_sock_destruct; do
+	inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown sk_stream_wait_memory \
+	sk_wait_data inet_sock_destruct; do
 	tap_check "probe line for $sym" \
 		grep -qE "^probe: $sym hits=[0-9]+ nmissed=0 maxactive=[0-9]+$" /tmp/proc1
 done
@@ -84,6 +85,13 @@ fi
 tcd-conn ok 5 -6 >/tmp/ok6.out
 tap_check "IPv6 connects succeed" test "$(grep -c 'err=0 ' /tmp/ok6.out)" -eq 5
 tap_check "successful connects leave no rows" grep -qE '^table: used=0 ' $P
+
+# EISCONN answers "is my non-blocking connect done?": not a failure.
+f0=$(counter connect-failed)
+tcd-conn isconn 4 >/tmp/isconn.out
+is "connect() on a connected socket returned EISCONN" \
+	"$(grep -c '^again .* err=EISCONN$' /tmp/isconn.out)" 4
+is "EISCONN is not counted as a failed connect" "$(($(counter connect-failed) - f0))" 0
 
 # Refused connects: the counter matches what the program saw, no alert.
 r0=$(counter connect-econnrefused)

@@ -1,19 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
-# Poisoned socket (issue 5): the connect/send thread race and shutdown()
-# during a blocking connect, on real sockets. Each reproducer round prints
+# Poisoned socket (issue 5): the connect/send and connect/recv thread races
+# and shutdown() during a blocking connect, on real sockets. Each reproducer round prints
 # what the kernel really returned; the module's alerts, /proc rows and
 # counters are compared with that, round by round.
 #   5.10 (sk_wait_pending): socket-poisoned + connect-on-poisoned exactly for
 #   the rounds whose re-connect got EINVAL; shutdown-ebusy exactly for the
 #   rounds whose shutdown() got EBUSY.
 #   6.1/6.12 (sk_disconnects): immune, never EINVAL, never those alerts;
-#   sender-epipe exactly for the rounds whose sender, blocked in send() while
-#   the connect was pending, got EPIPE when the connect failed.
-# tcd-timeout: 480
+#   sender-epipe exactly for the rounds whose sender (receiver), blocked in
+#   send() (recv()) while the connect was pending, got EPIPE when the connect
+#   failed.
+# tcd-timeout: 720
 
 P=/proc/tcpconndiag
 S=/tmp/poison
-RACE_ROUNDS=10
 SHUT_ROUNDS=5
 rm -rf $S
 mkdir -p $S
@@ -177,17 +177,23 @@ else
 		"poison/cop/ebusy/epipe counters: $fp0 -> $fp1"
 fi
 
-# ---- the connect/send race ---------------------------------------------------
+# ---- the connect/send and connect/recv races -----------------------------------
+# race_checks MODE COMM KIND: MODE race (the other thread in send()) or
+# recvrace (in recv()); its thread is COMM, waiting as KIND. Any
+# sk_wait_event() sleeper poisons on sk_wait_pending kernels, and gets EPIPE
+# on sk_disconnects kernels.
+race_checks() {
+rm_=$1 rcomm=$2 rkind=$3 RACE_ROUNDS=$4
 dmesg_mark race
 sp0=$(counter socket-poisoned)
 cop0=$(counter connect-on-poisoned)
 ep0=$(counter sender-epipe)
-reproduce race $RACE_ROUNDS
-dmesg_since_mark race >$S/race.log
+reproduce $rm_ $RACE_ROUNDS
+dmesg_since_mark race >$S/$rm_.log
 sp1=$(counter socket-poisoned)
 cop1=$(counter connect-on-poisoned)
 ep1=$(counter sender-epipe)
-n=$(grep -c '^race ' $S/race.out)
+n=$(grep -c "^$rm_ " $S/$rm_.out)
 
 npois=0
 neinval=0
@@ -202,24 +208,26 @@ while read -r line; do
 	c3=$(kv connect3 "$line")
 	ein=$(kv einval "$line")
 	neinval=$((neinval + ein))
-	desc="race IPv$fam round $r (connect $c1/$c2/$c3, send $snd)"
+	desc="$rm_ IPv$fam round $r (connect $c1/$c2/$c3, $rkind $snd)"
 	why=
 	# Every alert that names one of this round's threads.
-	mine=$(naming $S/race.log "$ct" "$st")
+	mine=$(naming $S/$rm_.log "$ct" "$st")
 	if [ -n "$poison" ] && [ "$c2" = EINVAL ]; then
 		npois=$((npois + 1))
 		desc="$desc: poisoned, socket-poisoned + connect-on-poisoned + row"
-		if one_alert $S/race.log socket-poisoned "$ct"; then
+		if one_alert $S/$rm_.log socket-poisoned "$ct"; then
 			expect comm tcdp-conn "$a" socket-poisoned
 			expect src "$src" "$a" socket-poisoned
 			expect dst "$dst" "$a" socket-poisoned
 			expect err "$c1" "$a" socket-poisoned
 			expect waiter_pid "$st" "$a" socket-poisoned
-			expect waiter_comm tcdp-send "$a" socket-poisoned
+			expect waiter_comm $rcomm "$a" socket-poisoned
+			expect waiter_kind $rkind "$a" socket-poisoned
 			expect_pending "$a" socket-poisoned
-			printf '%s\n' "$a" | grep -q ' hint="..*"' || want "socket-poisoned: no hint"
+			printf '%s\n' "$a" | grep -q " hint=\"[^\"]*do not $rkind()" ||
+				want "socket-poisoned: the hint does not name $rkind()"
 		fi
-		if one_alert $S/race.log connect-on-poisoned "$ct"; then
+		if one_alert $S/$rm_.log connect-on-poisoned "$ct"; then
 			expect err EINVAL "$a" connect-on-poisoned
 			expect src "$src" "$a" connect-on-poisoned
 			expect cause socket-poisoned "$a" connect-on-poisoned
@@ -234,7 +242,8 @@ while read -r line; do
 			expect comm tcdp-conn "$row" row
 			expect err "$c1" "$row" row
 			expect waiter_pid "$st" "$row" row
-			expect waiter_comm tcdp-send "$row" row
+			expect waiter_comm $rcomm "$row" row
+			expect waiter_kind $rkind "$row" row
 			expect einval "$ein" "$row" row
 		fi
 	elif [ -n "$poison" ]; then
@@ -252,8 +261,9 @@ while read -r line; do
 		if [ "$snd" = EPIPE ] && [ "$c1" != 0 ] && [ "$raced" = 1 ]; then
 			nepipe=$((nepipe + 1))
 			desc="$desc: sender-epipe naming both threads"
-			if one_alert $S/race.log sender-epipe "$st"; then
-				expect comm tcdp-send "$a" sender-epipe
+			if one_alert $S/$rm_.log sender-epipe "$st"; then
+				expect comm $rcomm "$a" sender-epipe
+				expect waiter_kind $rkind "$a" sender-epipe
 				expect src "$src" "$a" sender-epipe
 				expect dst "$dst" "$a" sender-epipe
 				expect err EPIPE "$a" sender-epipe
@@ -271,35 +281,40 @@ while read -r line; do
 	fi
 	verdict
 done <<EOF
-$(grep '^race ' $S/race.out)
+$(grep "^$rm_ " $S/$rm_.out)
 EOF
 
 if [ -n "$poison" ]; then
-	diag "poisoned: IPv4 $(grep -c '^race .* fam=4 .* connect2=EINVAL ' $S/race.out) of $RACE_ROUNDS, IPv6 $(grep -c '^race .* fam=6 .* connect2=EINVAL ' $S/race.out) of $RACE_ROUNDS"
+	diag "$rm_: poisoned: IPv4 $(grep -c "^$rm_ .* fam=4 .* connect2=EINVAL " $S/$rm_.out) of $RACE_ROUNDS, IPv6 $(grep -c "^$rm_ .* fam=6 .* connect2=EINVAL " $S/$rm_.out) of $RACE_ROUNDS"
 	if [ "$npois" -ge 1 ]; then
-		tap_ok "the race poisoned $npois of $n sockets on $(kver)"
+		tap_ok "$rm_: the race poisoned $npois of $n sockets on $(kver)"
 	else
-		tap_fail "the race poisoned at least one socket on $(kver)" \
+		tap_fail "$rm_: the race poisoned at least one socket on $(kver)" \
 			"no round's re-connect returned EINVAL: the reproducer did not reproduce"
 	fi
 fi
-na=$(nalerts $S/race.log socket-poisoned)
-nb=$(nalerts $S/race.log connect-on-poisoned)
-nc=$(nalerts $S/race.log sender-epipe)
+na=$(nalerts $S/$rm_.log socket-poisoned)
+nb=$(nalerts $S/$rm_.log connect-on-poisoned)
+nc=$(nalerts $S/$rm_.log sender-epipe)
 if [ "$na" -eq "$npois" ] && [ "$nb" -eq "$npois" ] && [ "$nc" -eq "$nepipe" ]; then
-	tap_ok "race alerts: socket-poisoned $na, connect-on-poisoned $nb, sender-epipe $nc (as the kernel did)"
+	tap_ok "$rm_ alerts: socket-poisoned $na, connect-on-poisoned $nb, sender-epipe $nc (as the kernel did)"
 else
-	tap_fail "race alerts match the kernel" \
+	tap_fail "$rm_ alerts match the kernel" \
 		"socket-poisoned $na connect-on-poisoned $nb sender-epipe $nc; expected $npois $npois $nepipe"
 fi
 if [ $((sp1 - sp0)) -eq "$npois" ] && [ $((cop1 - cop0)) -eq "$neinval" ] &&
 	[ $((ep1 - ep0)) -eq "$nepipe" ]; then
-	tap_ok "race counters: socket-poisoned +$npois, connect-on-poisoned +$neinval, sender-epipe +$nepipe"
+	tap_ok "$rm_ counters: socket-poisoned +$npois, connect-on-poisoned +$neinval, sender-epipe +$nepipe"
 else
-	tap_fail "race counters match the kernel" \
+	tap_fail "$rm_ counters match the kernel" \
 		"socket-poisoned +$((sp1 - sp0)) (want $npois), connect-on-poisoned +$((cop1 - cop0)) (want $neinval EINVAL connects), sender-epipe +$((ep1 - ep0)) (want $nepipe)"
 fi
-[ -z "$poison" ] && diag "sender got EPIPE from the failing connect in $nepipe of $n rounds"
+[ -z "$poison" ] && diag "$rm_: the $rkind() got EPIPE from the failing connect in $nepipe of $n rounds"
+return 0
+}
+race_checks race tcdp-send send 10
+race_checks recvrace tcdp-recv recv 6
+
 
 # ---- shutdown() during a blocking connect --------------------------------------
 dmesg_mark shutdown
@@ -368,8 +383,45 @@ else
 		"shutdown-ebusy alerts $na counter +$((se1 - se0)), want $nebusy; poisoned alerts $nb counter +$((sp1 - sp0)), want 0"
 fi
 
+# ---- the application's own shutdown() on a connecting socket -------------------
+# A non-blocking connect to a closed port is refused; shutdown() while the
+# socket is still SS_CONNECTING leaves SS_DISCONNECTING on every kernel, and
+# every later connect() gets EINVAL. The module must name that shutdown(),
+# not an EBUSY poisoning (which only sk_wait_pending kernels have).
+dmesg_mark wedge
+cw0=$(counter connect-on-poisoned)
+{ tcd-conn shutwedge 3; tcd-conn shutwedge -6 2; } >$S/wedge.out 2>&1
+dmesg_since_mark wedge >$S/wedge.log
+diag "$(cat $S/wedge.out)"
+nw=$(grep -c '^wedge .* connect2=EINVAL ' $S/wedge.out)
+nein=$(($(grep -o 'connect[23]=EINVAL' $S/wedge.out | grep -c .)))
+wts=$(sed -n 's/^wedge .* tid=\([0-9]*\) .*/\1/p' $S/wedge.out | sort -u)
+# What the kernel did decides what the module must say: a refusal seen
+# before connect() returned leaves nothing to wedge.
+if [ "$nw" -ge 1 ]; then
+	tap_ok "shutdown() on a refused, still-connecting socket wedged $nw of 5 (connect() EINVAL after)"
+else
+	tap_fail "shutdown() on a refused, still-connecting socket wedged it" \
+		"no round's connect() after shutdown() got EINVAL: the reproducer did not reproduce"
+fi
+a=$(for t in $wts; do alerts $S/wedge.log connect-on-poisoned "$t"; done)
+is "one connect-on-poisoned per wedged socket" "$(printf '%s\n' "$a" | grep -c .)" "$nw"
+is "each with cause=shutdown" "$(printf '%s\n' "$a" | grep -c ' cause=shutdown ')" "$nw"
+is "each naming the thread that called shutdown() (here the connecting one)" \
+	"$(printf '%s\n' "$a" | awk '{ p = s = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^pid=/) p = substr($i, 5)
+			if ($i ~ /^shutdown_pid=/) s = substr($i, 14)
+		}
+		if (p != "" && p == s) n++ } END { print n + 0 }')" "$nw"
+is "each with the shutdown() hint" \
+	"$(printf '%s\n' "$a" | grep -c 'hint="shutdown() on a connecting socket')" "$nw"
+is "no poisoning wording" "$(printf '%s\n' "$a" | grep -c -e poisoned_by -e 'cause=socket-poisoned' -e 'cause=unknown')" 0
+is "counter connect-on-poisoned +$nein (every EINVAL connect)" \
+	"$(($(counter connect-on-poisoned) - cw0))" "$nein"
+
 # The output contract: every alert line starts with "tcpconndiag: ".
-cat $S/race.log $S/shut.log | grep -E "$ALERT_RE" >$S/alerts.log
+cat $S/race.log $S/recvrace.log $S/shut.log | grep -E "$ALERT_RE" >$S/alerts.log
 nall=$(grep -c . $S/alerts.log)
 bare=$(grep -v -E '(^|\] )tcpconndiag: ' $S/alerts.log)
 if [ "$nall" -eq 0 ]; then

@@ -17,6 +17,7 @@ diag "ip_local_port_range=$orig_range tcp_timestamps=$orig_ts tcp_tw_reuse=$(cat
 
 restore() {
 	echo "$orig_range" >$SYS/ip_local_port_range
+	echo >$SYS/ip_local_reserved_ports
 	echo "$orig_ts" >$SYS/tcp_timestamps
 }
 trap 'restore; unload_module >/dev/null 2>&1' EXIT
@@ -168,13 +169,15 @@ no_alert nosrc "EADDRNOTAVAIL from routing raises no alert"
 # suppressed= the first alert must carry ("" none), X_TWNEW TIME_WAITs the
 # program creates, X_AGAIN a second command run at once against the same
 # destination (its failures fall in the same 5 s and must not alert),
-# X_ALERTS=1 to require exactly one alert even if the run was slow.
+# X_ALERTS=1 to require exactly one alert even if the run was slow,
+# X_RESERVED ports of the range in ip_local_reserved_ports (never tried).
 # Sets x_fail (EADDRNOTAVAIL the programs saw) and x_first (first alert).
 X_PRIOR=0
 X_SUPP=
 X_TWNEW=0
 X_AGAIN=
 X_ALERTS=
+X_RESERVED=0
 exhaust_case() {
 	x_tag=$1 x_lo=$2 x_hi=$3 x_from=$4 x_src=$5 x_dst=$6 x_nok=$7
 	shift 8
@@ -193,7 +196,7 @@ exhaust_case() {
 	x_t1=$(now_centis)
 	x_tw1=$(tw_count)
 	x_c1=$(eaddr_counters)
-	x_ports=$((x_hi - x_lo + 1))
+	x_ports=$((x_hi - x_lo + 1 - X_RESERVED))
 	x_fail=0
 	for x_f in "$x_out" ${X_AGAIN:+"$x_out.again"}; do
 		x_sum=$(grep '^summary ' "$x_f")
@@ -249,8 +252,8 @@ exhaust_case() {
 	check_fields "$x_tag: alert names the failing thread, endpoints and cause" "$x_first" \
 		pid="$x_tid" tgid="$x_pid" comm=tcd-eaddr src="$x_src" dst="$x_dst" \
 		err=EADDRNOTAVAIL cause=ephemeral-exhausted
-	check_fields "$x_tag: alert range=$x_lo-$x_hi ports=$x_ports range_from=$x_from" \
-		"$x_first" range="$x_lo-$x_hi" ports="$x_ports" range_from="$x_from" \
+	check_fields "$x_tag: alert range=$x_lo-$x_hi ports=$x_ports reserved=$X_RESERVED range_from=$x_from" \
+		"$x_first" range="$x_lo-$x_hi" ports="$x_ports" reserved="$X_RESERVED" range_from="$x_from" \
 		tw_reuse="$(cat $SYS/tcp_tw_reuse)" dest_failures=$((x_prior + 1))
 	# The count at the failure: what the program left (x_tw1), plus what
 	# expired since; at most what was there plus what the program made.
@@ -312,6 +315,14 @@ sleep 6
 X_SUPP=$((X_PRIOR - 1))
 exhaust_case exh4-later 40000 40007 sysctl 127.0.0.1:0 127.0.0.1:39999 8 -- \
 	tcd-eaddr exhaust -l 39999 10
+
+# A reserved port in the range is never tried: 7 ports, reserved=1.
+echo 40003 >$SYS/ip_local_reserved_ports
+X_PRIOR=0 X_SUPP= X_TWNEW=0 X_ALERTS= X_RESERVED=1
+exhaust_case exh4-res 40000 40007 sysctl 127.0.0.1:0 127.0.0.1:39989 7 -- \
+	tcd-eaddr exhaust -l 39989 9
+X_RESERVED=0
+echo >$SYS/ip_local_reserved_ports
 
 # IPv6, the connects made by a second thread (pid= is the thread, tgid= the process).
 X_PRIOR=0 X_SUPP= X_TWNEW=0 X_ALERTS=

@@ -9,7 +9,10 @@
 # 5.10 and 6.1; 6.12 adds tcp_syn_linear_timeouts=4 linear retransmissions
 # (SYNs at 0, 1, 2, 3, 4, 5, 7, 11 s, give-up at 19 s).
 # Phases run a stalling socket next to a control socket, so each alert must
-# also name the right socket.
+# also name the right socket. Deletions come 1.5 s in, between two
+# retransmissions: one that ran while `ip addr del` was under way would see
+# the routes gone before the address (a route-lost the next retransmission
+# corrects to saddr-lost).
 # tcd-timeout: 300
 
 P=/proc/tcpconndiag
@@ -98,7 +101,8 @@ old_devkmsg=$(cat /proc/sys/kernel/printk_devkmsg)
 restore() {
 	echo "$old_dynaddr" >/proc/sys/net/ipv4/ip_dynaddr
 	echo "$old_devkmsg" >/proc/sys/kernel/printk_devkmsg
-	for d in tcdsa0 tcdsb0 tcdsc0 tcdsa6 tcdsb6 tcdsc6 tcdsd0 tcdsd1 tcdsd2 tcdsv0; do
+	for d in tcdsa0 tcdsb0 tcdsc0 tcdse0 tcdsf0 tcdsa6 tcdsb6 tcdsc6 tcdsd6 tcdse6 \
+		tcdsd0 tcdsd1 tcdsd2 tcdsv0; do
 		ip link del "$d" 2>/dev/null
 	done
 	[ -n "${nspid:-}" ] && kill "$nspid" 2>/dev/null
@@ -112,13 +116,16 @@ echo on >/proc/sys/kernel/printk_devkmsg
 tap_check "dummy module loads" load_netmod dummy || exit 0
 tap_check "module loads" load_module || exit 0
 
-# dev_v6 DEV ADDR/PLEN: the same for IPv6, usable at once. Busybox ip has no
+# dev_v6 DEV ADDR/PLEN [add]: the same for IPv6 (add: one more address on an
+# existing DEV), usable at once. Busybox ip has no
 # "nodad", so DAD is switched off on the device before the address goes on
 # (dummy is NOARP: no DAD either way); the address is still tentative until
 # the DAD work has run, and bind() refuses a tentative address: wait for it.
 dev_v6() {
-	ip link add "$1" type dummy && ip link set "$1" up || return 1
-	echo 0 >"/proc/sys/net/ipv6/conf/$1/accept_dad" || return 1
+	if [ "${3:-}" != add ]; then
+		ip link add "$1" type dummy && ip link set "$1" up || return 1
+		echo 0 >"/proc/sys/net/ipv6/conf/$1/accept_dad" || return 1
+	fi
 	ip -6 addr add "$2" dev "$1" || return 1
 	_i=0
 	while ip -6 addr show dev "$1" | grep "inet6 $2 " | grep -q tentative; do
@@ -134,32 +141,39 @@ first_src() {
 	sed -n 's/^src .* src=\([^ ]*\).*/\1/p' "$1" | grep -v ':0$' | head -n 1
 }
 
-# check_stall TAG OUT LOG PROCFILE DST DYNADDR HINT: one stalled connect() from
-# a source address deleted 1 s into the handshake; HINT: what the hint must
-# say about ip_dynaddr for this socket.
+# check_stall TAG OUT LOG PROCFILE DST DYNADDR HINT [EVENT PERR LERR]: one
+# stalled connect() whose source address (or route) went away 1.5 s into the
+# handshake; HINT: what the hint must say (about ip_dynaddr, or the route).
+# EVENT: saddr-lost (default) or route-lost; PERR: the errno connect() must
+# end with (ENETUNREACH); LERR: the alert's err= (default: connect()'s errno,
+# which the failed reroute left in sk_err_soft).
 check_stall() {
-	_t=$1 _o=$2 _l=$3 _p=$4 _dst=$5 _dyn=$6 _hint=$7
+	_t=$1 _o=$2 _l=$3 _p=$4 _dst=$5 _dyn=$6 _hint=$7 _ev=${8:-saddr-lost}
+	_perr=${9:-ENETUNREACH}
+	_rowev=$_ev,stall-ended
+	[ "$_ev" = route-lost ] && _rowev=stall-ended,route-lost
 	_start=$(ev "$_o" connect-start)
 	_end=$(ev "$_o" connect-end)
 	tid=$(echo "$_start" | kv tid)
 	src=$(first_src "$_o")
 	perr=$(echo "$_end" | kv err)
+	_lerr=${10:-$perr}
 	pms=$(echo "$_end" | kv ms)
 	tgid=$(sed -n 's/^ids .* tgid=\([0-9]*\).*/\1/p' "$_o")
 	diag "$_t: program: $(grep -E '^(connect-start|cmd-end|connect-end|src|tcpinfo) ' "$_o" |
 		sed 's/ boot=[^ ]*//' | tr '\n' ';')"
 
 	# What really happened.
-	is "$_t: connect() from $src failed with ENETUNREACH" "$perr" ENETUNREACH
+	is "$_t: connect() from $src failed with $_perr" "$perr" "$_perr"
 	between "$_t: connect() blocked through the kernel's SYN schedule (ms)" \
 		"$pms" "$((GIVEUP * 1000 - 500))" "$((GIVEUP * 1000 + 5000))"
 	is "$_t: the address was deleted while connect() blocked" \
 		"$(ev "$_o" cmd-end | kv rc)/$(ev "$_o" cmd-end | kv main_blocked)" 0/1
 
 	# The alert: exactly one, at the right moment, with the right fields.
-	lost=$(alerts "$_l" saddr-lost | grep -F " src=$src ")
+	lost=$(alerts "$_l" "$_ev" | grep -F " src=$src ")
 	nlost=$(printf '%s' "$lost" | grep -c .)
-	is "$_t: exactly one saddr-lost for the socket" "$nlost" 1
+	is "$_t: exactly one $_ev for the socket" "$nlost" 1
 	[ "$nlost" -ge 1 ] || { diag "kernel log:"; cat "$_l" | sed 's/^/#   /'; return; }
 	lost=$(printf '%s\n' "$lost" | head -n 1)
 	diag "$_t: $lost"
@@ -168,34 +182,35 @@ check_stall() {
 	t_ce=$(klog "$_l" cmd-end "$_t" | kts)
 	t_end=$(klog "$_l" connect-end "$_t" | kts)
 	t_lost=$(echo "$lost" | kts)
-	diag "$_t: kernel-log times: connect-start $t_start, delete $t_cs..$t_ce, saddr-lost $t_lost, connect-end $t_end"
-	cmp_ok "$_t: saddr-lost after the deletion began" "$t_lost" '>' "$t_cs"
-	cmp_ok "$_t: saddr-lost within 3 s of the deletion (s)" \
+	diag "$_t: kernel-log times: connect-start $t_start, delete $t_cs..$t_ce, $_ev $t_lost, connect-end $t_end"
+	cmp_ok "$_t: $_ev after the deletion began" "$t_lost" '>' "$t_cs"
+	cmp_ok "$_t: $_ev within 3 s of the deletion (s)" \
 		"$(calc "$t_lost - $t_ce")" '<=' 3
-	cmp_ok "$_t: saddr-lost while connect() still blocked" "$t_lost" '<' "$t_end" \
+	cmp_ok "$_t: $_ev while connect() still blocked" "$t_lost" '<' "$t_end" \
 		"$(calc "$t_end - $t_lost") s before it returned"
-	is "$_t: saddr-lost pid is the connecting thread" "$(echo "$lost" | kv pid)" "$tid"
-	is "$_t: saddr-lost tgid" "$(echo "$lost" | kv tgid)" "$tgid"
-	is "$_t: saddr-lost comm" "$(echo "$lost" | kv comm)" tcd-saddr
-	is "$_t: saddr-lost dst" "$(echo "$lost" | kv dst)" "$_dst"
+	is "$_t: $_ev pid is the connecting thread" "$(echo "$lost" | kv pid)" "$tid"
+	is "$_t: $_ev waiter_kind" "$(echo "$lost" | kv waiter_kind)" connect
+	is "$_t: $_ev tgid" "$(echo "$lost" | kv tgid)" "$tgid"
+	is "$_t: $_ev comm" "$(echo "$lost" | kv comm)" tcd-saddr
+	is "$_t: $_ev dst" "$(echo "$lost" | kv dst)" "$_dst"
 	# sk_err_soft from the failed reroute is what connect() finally returns.
-	is "$_t: saddr-lost err is the route error connect() got" "$(echo "$lost" | kv err)" "$perr"
-	is "$_t: saddr-lost state" "$(echo "$lost" | kv state)" SYN_SENT
-	is "$_t: saddr-lost uid" "$(echo "$lost" | kv uid)" "$(id -u)"
-	is "$_t: saddr-lost syn_retries (TCP_SYNCNT)" "$(echo "$lost" | kv syn_retries)" 3
-	is "$_t: saddr-lost user_timeout_ms" "$(echo "$lost" | kv user_timeout_ms)" 0
-	is "$_t: saddr-lost ip_dynaddr" "$(echo "$lost" | kv ip_dynaddr)" "$_dyn"
+	is "$_t: $_ev err is the route error ($_lerr)" "$(echo "$lost" | kv err)" "$_lerr"
+	is "$_t: $_ev state" "$(echo "$lost" | kv state)" SYN_SENT
+	is "$_t: $_ev uid" "$(echo "$lost" | kv uid)" "$(id -u)"
+	is "$_t: $_ev syn_retries (TCP_SYNCNT)" "$(echo "$lost" | kv syn_retries)" 3
+	is "$_t: $_ev user_timeout_ms" "$(echo "$lost" | kv user_timeout_ms)" 0
+	is "$_t: $_ev ip_dynaddr" "$(echo "$lost" | kv ip_dynaddr)" "$_dyn"
 	# retransmits: the failing retransmission's number, as the kernel counts
 	# it (TCP_INFO sampled by the program: one more than just before).
 	rt=$(grep -F "tcd-saddr: tcpinfo tag=$_t " "$_l" |
 		awk -v t="$t_lost" '{ s = $0; sub(/^[^[]*\[ */, "", s); sub(/\].*/, "", s)
 			if (s + 0 < t + 0) { v = $0; sub(/.* retransmits=/, "", v); sub(/ .*/, "", v) } }
 			END { print v }')
-	is "$_t: saddr-lost retransmits = TCP_INFO retransmits before the failure + 1" \
+	is "$_t: $_ev retransmits = TCP_INFO retransmits before the failure + 1" \
 		"$(echo "$lost" | kv retransmits)" "$([ -n "$rt" ] && echo $((rt + 1)))"
 	# The estimate against the kernel's schedule (a loaded host makes the
 	# guest's timers late: the real give-up is reported alongside).
-	diag "$_t: connect() really gave up $(calc "$t_end - $t_lost") s after saddr-lost"
+	diag "$_t: connect() really gave up $(calc "$t_end - $t_lost") s after $_ev"
 	near "$_t: giveup_in_s = SYN schedule ($GIVEUP s) - time since connect() began (s)" \
 		"$(echo "$lost" | kv giveup_in_s)" "$(calc "$GIVEUP - ($t_lost - $t_start)")" 1
 	_h=$(echo "$lost" | kq hint)
@@ -210,7 +225,7 @@ check_stall() {
 	ended=$(printf '%s\n' "$ended" | head -n 1)
 	diag "$_t: $ended"
 	t_ended=$(echo "$ended" | kts)
-	cmp_ok "$_t: stall-ended after saddr-lost" "$t_ended" '>' "$t_lost"
+	cmp_ok "$_t: stall-ended after $_ev" "$t_ended" '>' "$t_lost"
 	cmp_ok "$_t: stall-ended before connect() returned to the program" "$t_ended" '<=' "$t_end"
 	is "$_t: stall-ended pid" "$(echo "$ended" | kv pid)" "$tid"
 	is "$_t: stall-ended dst" "$(echo "$ended" | kv dst)" "$_dst"
@@ -223,10 +238,10 @@ check_stall() {
 	# The socket's /proc row, read before the fd was closed.
 	row=$(grep -F "sock: src=$src " "$_p")
 	diag "$_t: $row"
-	is "$_t: /proc row events" "$(echo "$row" | kv events)" saddr-lost,stall-ended
+	is "$_t: /proc row events" "$(echo "$row" | kv events)" "$_rowev"
 	is "$_t: /proc row dst" "$(echo "$row" | kv dst)" "$_dst"
 	is "$_t: /proc row pid" "$(echo "$row" | kv pid)" "$tid"
-	is "$_t: /proc row route_err" "$(echo "$row" | kv route_err)" "$perr"
+	is "$_t: /proc row route_err" "$(echo "$row" | kv route_err)" "$_lerr"
 	is "$_t: /proc row lost_state" "$(echo "$row" | kv lost_state)" SYN_SENT
 	is "$_t: /proc row retransmits" "$(echo "$row" | kv retransmits)" \
 		"$(echo "$lost" | kv retransmits)"
@@ -277,16 +292,20 @@ k=$(klog $T/clock.log connect-start clock | kts)
 diag "kernel log vs clocks: log $k, CLOCK_MONOTONIC $(echo "$m" | kv mono), CLOCK_BOOTTIME $(echo "$m" | kv boot), log - monotonic = $(calc "$k - $(echo "$m" | kv mono)") s"
 near "kernel-log timestamps follow CLOCK_MONOTONIC (s)" "$k" "$(echo "$m" | kv mono)" 0.25
 
-# ---- A: IPv4, address deleted 1 s into the handshake; control without deletion
+# ---- A: IPv4, address deleted 1.5 s into the handshake; control without deletion
 echo 0 >/proc/sys/net/ipv4/ip_dynaddr
-dev_v4 tcdsa0 192.0.2.1/24 && dev_v4 tcdsb0 198.51.100.1/24 && dev_v4 tcdsc0 203.0.113.1/24 ||
+dev_v4 tcdsa0 192.0.2.1/24 && dev_v4 tcdsb0 198.51.100.1/24 && dev_v4 tcdsc0 203.0.113.1/24 &&
+	dev_v4 tcdse0 198.18.0.1/24 && dev_v4 tcdsf0 198.19.0.1/24 &&
+	echo 1 >/proc/sys/net/ipv4/conf/tcdsf0/promote_secondaries &&
+	ip addr add 198.19.0.3/24 dev tcdsf0 ||
 	tap_fail "IPv4 dummy devices" "$(ip addr)"
 c0=$(counter saddr-lost)
+r0=$(counter route-lost)
 e0=$(counter stall-ended)
 h0=$(probe_hits inet_sk_rebuild_header)
 dmesg_mark v4
 tcd-saddr connect -m v4 -b 192.0.2.1 -n 3 -p $T/v4.proc \
-	-x 1 "ip addr del 192.0.2.1/24 dev tcdsa0" 192.0.2.2 80 >$T/v4.out 2>&1 &
+	-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsa0" 192.0.2.2 80 >$T/v4.out 2>&1 &
 tcd-saddr connect -m ctl4 -b 198.51.100.1 -n 3 -p $T/ctl4.proc \
 	198.51.100.2 80 >$T/ctl4.out 2>&1 &
 # sig: the same stall from an unbound socket, and signals (SA_RESTART
@@ -294,12 +313,31 @@ tcd-saddr connect -m ctl4 -b 198.51.100.1 -n 3 -p $T/ctl4.proc \
 # it and the program never sees the interruption, so still one stall, as long
 # as the program measured.
 tcd-saddr connect -m sig -n 3 -p $T/sig.proc -k 0.5,5 \
-	-x 1 "ip addr del 203.0.113.1/24 dev tcdsc0" 203.0.113.2 80 >$T/sig.out 2>&1 &
+	-x 1.5 "ip addr del 203.0.113.1/24 dev tcdsc0" 203.0.113.2 80 >$T/sig.out 2>&1 &
+# route4: the address stays, its device goes down: no route is left, the
+# source is fine (route-lost, no ip_dynaddr advice).
+tcd-saddr connect -m route4 -b 198.18.0.1 -n 3 -p $T/route4.proc \
+	-x 1.5 "ip link set tcdse0 down" 198.18.0.2 80 >$T/route4.out 2>&1 &
+# dyno: unbound, a second address of the subnet survives: the route does
+# too, so ip_dynaddr=1 would have re-selected the source.
+tcd-saddr connect -m dyno -n 3 -p $T/dyno.proc \
+	-x 1.5 "ip addr del 198.19.0.1/24 dev tcdsf0" 198.19.0.2 80 >$T/dyno.out 2>&1 &
 wait
 dmesg_since_mark v4 >$T/v4.log
 check_stall v4 $T/v4.out $T/v4.log $T/v4.proc 192.0.2.2:80 0 "cannot help: the socket was bound"
 check_quiet ctl4 $T/ctl4.out $T/v4.log $T/ctl4.proc ETIMEDOUT
-check_stall sig $T/sig.out $T/v4.log $T/sig.proc 203.0.113.2:80 0 "net.ipv4.ip_dynaddr=1 to re-select"
+# sig's subnet route went with its only address: re-selection cannot help.
+check_stall sig $T/sig.out $T/v4.log $T/sig.proc 203.0.113.2:80 0 \
+	"ip_dynaddr cannot help: there is no route"
+check_stall route4 $T/route4.out $T/v4.log $T/route4.proc 198.18.0.2:80 0 \
+	"no route to the destination is left" route-lost
+h=$(alerts $T/v4.log route-lost | grep -F ' dst=198.18.0.2:80 ' | kq hint)
+case $h in
+'' | *ip_dynaddr*) tap_fail "route4: a hint without ip_dynaddr advice" "hint: '$h'" ;;
+*) tap_ok "route4: a hint without ip_dynaddr advice" ;;
+esac
+check_stall dyno $T/dyno.out $T/v4.log $T/dyno.proc 198.19.0.2:80 0 \
+	"net.ipv4.ip_dynaddr=1 to re-select"
 is "sig: the program's handler ran for both signals (connect() restarted twice)" \
 	"$(ev $T/sig.out connect-end | kv signals)" 2
 h1=$(probe_hits inet_sk_rebuild_header)
@@ -307,8 +345,9 @@ h1=$(probe_hits inet_sk_rebuild_header)
 # inet_sk_rebuild_header(): the stalled ones failed on every retransmission
 # after the deletion (two or more each), yet alerted once.
 cmp_ok "IPv4: rebuild_header ran for every SYN retransmission (hits)" "$((h1 - h0))" '>=' 9
-is "IPv4: counter saddr-lost +2 (v4, sig)" "$(($(counter saddr-lost) - c0))" 2
-is "IPv4: counter stall-ended +2" "$(($(counter stall-ended) - e0))" 2
+is "IPv4: counter saddr-lost +3 (v4, sig, dyno)" "$(($(counter saddr-lost) - c0))" 3
+is "IPv4: counter route-lost +1 (route4)" "$(($(counter route-lost) - r0))" 1
+is "IPv4: counter stall-ended +4" "$(($(counter stall-ended) - e0))" 4
 # Alert format: every alert line starts with the module's name.
 n_all=$(alerts $T/v4.log '[a-z-]+' | grep -c .)
 n_pfx=$(alerts $T/v4.log '[a-z-]+' | grep -c '\] tcpconndiag: ')
@@ -318,31 +357,43 @@ else
 	tap_fail "alert lines carry the 'tcpconndiag: ' prefix" \
 		"$n_pfx of $n_all alert lines have it:" "$(alerts $T/v4.log '[a-z-]+' | head -n 2)"
 fi
-ip link del tcdsa0
-ip link del tcdsb0
-ip link del tcdsc0
+for d in tcdsa0 tcdsb0 tcdsc0 tcdse0 tcdsf0; do ip link del $d; done
 
 # ---- B: IPv6, the same ------------------------------------------------------
 if [ -e /proc/net/if_inet6 ]; then
 	dev_v6 tcdsa6 2001:db8::1/64 && dev_v6 tcdsb6 2001:db8:1::1/64 &&
-		dev_v6 tcdsc6 2001:db8:2::1/64 ||
+		dev_v6 tcdsc6 2001:db8:2::1/64 && dev_v6 tcdsd6 2001:db8:3::1/64 &&
+		dev_v6 tcdsd6 2001:db8:3::3/64 add && dev_v6 tcdse6 2001:db8:4::1/64 ||
 		tap_fail "IPv6 dummy devices" "$(ip -6 addr)"
 	c0=$(counter saddr-lost)
+	r0=$(counter route-lost)
 	e0=$(counter stall-ended)
 	h0=$(probe_hits inet6_sk_rebuild_header)
 	dmesg_mark v6
 	tcd-saddr connect -6 -m v6 -b 2001:db8::1 -n 3 -p $T/v6.proc \
-		-x 1 "ip -6 addr del 2001:db8::1/64 dev tcdsa6" 2001:db8::2 80 >$T/v6.out 2>&1 &
+		-x 1.5 "ip -6 addr del 2001:db8::1/64 dev tcdsa6" 2001:db8::2 80 >$T/v6.out 2>&1 &
 	tcd-saddr connect -6 -m ctl6 -b 2001:db8:1::1 -n 3 -p $T/ctl6.proc \
 		2001:db8:1::2 80 >$T/ctl6.out 2>&1 &
 	# nb6: non-blocking connect(), polled by calling connect() again (EALREADY)
 	# until the result: the loss is reported, but nothing ever blocked.
 	tcd-saddr connect -6 -N -m nb6 -b 2001:db8:2::1 -n 3 -p $T/nb6.proc \
-		-x 1 "ip -6 addr del 2001:db8:2::1/64 dev tcdsc6" 2001:db8:2::2 80 >$T/nb6.out 2>&1 &
+		-x 1.5 "ip -6 addr del 2001:db8:2::1/64 dev tcdsc6" 2001:db8:2::2 80 >$T/nb6.out 2>&1 &
+	# v6r: another address keeps the subnet's route: IPv6 re-routes the
+	# vanished source without error and the SYNs leave from an address the
+	# host no longer owns, until connect() times out.
+	tcd-saddr connect -6 -m v6r -b 2001:db8:3::1 -n 3 -p $T/v6r.proc \
+		-x 1.5 "ip -6 addr del 2001:db8:3::1/64 dev tcdsd6" 2001:db8:3::2 80 >$T/v6r.out 2>&1 &
+	# rt6: the address stays, the route goes.
+	tcd-saddr connect -6 -m rt6 -b 2001:db8:4::1 -n 3 -p $T/rt6.proc \
+		-x 1.5 "ip -6 route del 2001:db8:4::/64 dev tcdse6" 2001:db8:4::2 80 >$T/rt6.out 2>&1 &
 	wait
 	dmesg_since_mark v6 >$T/v6.log
 	check_stall v6 $T/v6.out $T/v6.log $T/v6.proc '[2001:db8::2]:80' 0 \
 		"IPv6 never re-selects"
+	check_stall v6r $T/v6r.out $T/v6.log $T/v6r.proc '[2001:db8:3::2]:80' 0 \
+		"a route is left" saddr-lost ETIMEDOUT 0
+	check_stall rt6 $T/rt6.out $T/v6.log $T/rt6.proc '[2001:db8:4::2]:80' 0 \
+		"no route to the destination is left" route-lost
 	check_quiet ctl6 $T/ctl6.out $T/v6.log $T/ctl6.proc ETIMEDOUT
 
 	src=$(first_src $T/nb6.out)
@@ -377,11 +428,10 @@ if [ -e /proc/net/if_inet6 ]; then
 
 	h1=$(probe_hits inet6_sk_rebuild_header)
 	cmp_ok "IPv6: rebuild_header ran for every SYN retransmission (hits)" "$((h1 - h0))" '>=' 9
-	is "IPv6: counter saddr-lost +2 (v6, nb6)" "$(($(counter saddr-lost) - c0))" 2
-	is "IPv6: counter stall-ended +1 (v6)" "$(($(counter stall-ended) - e0))" 1
-	ip link del tcdsa6
-	ip link del tcdsb6
-	ip link del tcdsc6
+	is "IPv6: counter saddr-lost +3 (v6, nb6, v6r)" "$(($(counter saddr-lost) - c0))" 3
+	is "IPv6: counter route-lost +1 (rt6)" "$(($(counter route-lost) - r0))" 1
+	is "IPv6: counter stall-ended +3 (v6, v6r, rt6)" "$(($(counter stall-ended) - e0))" 3
+	for d in tcdsa6 tcdsb6 tcdsc6 tcdsd6 tcdse6; do ip link del $d; done
 else
 	tap_skip "IPv6 stall" "no IPv6"
 fi
@@ -409,17 +459,19 @@ c0=$(counter saddr-lost)
 e0=$(counter stall-ended)
 dmesg_mark dyn
 tcd-saddr connect -m dyn -n 3 -p $T/dyn.proc \
-	-x 1 "ip addr del 192.0.2.1/24 dev tcdsd0" 192.0.2.2 80 >$T/dyn.out 2>&1 &
+	-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsd0" 192.0.2.2 80 >$T/dyn.out 2>&1 &
 tcd-saddr connect -m dynb -b 198.51.100.1 -n 3 -p $T/dynb.proc \
-	-x 1 "ip addr del 198.51.100.1/24 dev tcdsd1" 198.51.100.2 80 >$T/dynb.out 2>&1 &
+	-x 1.5 "ip addr del 198.51.100.1/24 dev tcdsd1" 198.51.100.2 80 >$T/dynb.out 2>&1 &
 tcd-saddr connect -m dynn -n 3 -p $T/dynn.proc \
-	-x 1 "ip addr del 203.0.113.1/24 dev tcdsd2" 203.0.113.2 80 >$T/dynn.out 2>&1 &
+	-x 1.5 "ip addr del 203.0.113.1/24 dev tcdsd2" 203.0.113.2 80 >$T/dynn.out 2>&1 &
 wait
 dmesg_since_mark dyn >$T/dyn.log
 diag "after the deletions: $(ip -4 addr show dev tcdsd0 | grep inet | tr '\n' ';') $(ip -4 addr show dev tcdsd1 | grep inet | tr '\n' ';')"
 
 # dyn: re-selected on the fly (the program saw the source change mid-connect).
-srcs=$(sed -n 's/^src .* src=\([^ ]*\).*/\1/p' $T/dyn.out | grep -v ':0$' | tr '\n' ' ')
+# (0.0.0.0:P: sampled after the failed connect() cleared the source.)
+srcs=$(sed -n 's/^src .* src=\([^ ]*\).*/\1/p' $T/dyn.out | grep -v -e ':0$' -e '^0\.0\.0\.0:' |
+	tr '\n' ' ')
 diag "dyn: sources seen during connect(): $srcs"
 first=$(echo $srcs | cut -d' ' -f1)
 last=$(echo $srcs | awk '{ print $NF }')
@@ -441,8 +493,9 @@ else
 fi
 check_stall dynb $T/dynb.out $T/dyn.log $T/dynb.proc 198.51.100.2:80 1 \
 	"cannot help: the socket was bound"
+# dynn's subnet route went with its only address: nothing to re-select to.
 check_stall dynn $T/dynn.out $T/dyn.log $T/dynn.proc 203.0.113.2:80 1 \
-	"ip_dynaddr is on but found no other source"
+	"ip_dynaddr cannot help: there is no route"
 is "ip_dynaddr: counter saddr-lost +$((2 + dyn_lost)) (dynb, dynn, dyn if it stalled)" \
 	"$(($(counter saddr-lost) - c0))" $((2 + dyn_lost))
 is "ip_dynaddr: counter stall-ended +$((2 + dyn_lost))" "$(($(counter stall-ended) - e0))" $((2 + dyn_lost))
@@ -452,7 +505,7 @@ for d in tcdsd0 tcdsd1 tcdsd2; do ip link del $d; done
 # ---- D: established connection whose source vanishes under retransmission -----
 # Peer in its own network namespace behind a veth pair. Once connected the
 # peer's end goes down (data is never acked), we send, and delete our address
-# 1 s later: the RTO retransmissions fail in inet_sk_rebuild_header().
+# 1.5 s later: the RTO retransmissions fail in inet_sk_rebuild_header().
 # TCP_USER_TIMEOUT=8000 ends the connection.
 if load_netmod veth && ip link add tcdsv0 type veth; then
 	peer=$(ip -o link show | sed -n 's/^[0-9]*: \(veth[0-9]*\)@tcdsv0.*/\1/p')
@@ -479,7 +532,7 @@ if load_netmod veth && ip link add tcdsv0 type veth; then
 		dmesg_mark est
 		tcd-saddr established -m est -b 192.0.2.1 -u 8000 -w 30 -p $T/est.proc \
 			-y "$ns ip link set $peer down" \
-			-x 1 "ip addr del 192.0.2.1/24 dev tcdsv0" 192.0.2.2 8080 >$T/est.out 2>&1
+			-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsv0" 192.0.2.2 8080 >$T/est.out 2>&1
 		dmesg_since_mark est >$T/est.log
 		diag "est: program: $(grep -vE '^(ids|proc-dumped) ' $T/est.out | sed 's/ boot=[^ ]*//' | tr '\n' ';')"
 		src=$(ev $T/est.out connected | kv src)
@@ -504,6 +557,7 @@ if load_netmod veth && ip link add tcdsv0 type veth; then
 		is "est: saddr-lost dst" "$(echo "$lost" | kv dst)" 192.0.2.2:8080
 		is "est: saddr-lost err is the error recv() got" "$(echo "$lost" | kv err)" "$rerr"
 		is "est: saddr-lost pid is the thread blocked in recv()" "$(echo "$lost" | kv pid)" "$tid"
+		is "est: saddr-lost waiter_kind" "$(echo "$lost" | kv waiter_kind)" recv
 		is "est: no SYN fields on an established connection" \
 			"$(echo "$lost" | grep -c -e syn_retries= -e giveup_in_s=)" 0
 		is "est: hint is the established one" \

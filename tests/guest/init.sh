@@ -103,7 +103,7 @@ dmesg | grep -E 'WARNING:|BUG:|Oops|Kernel panic|general protection|Call Trace|R
 
 echo "1..$(tcd_counter count)"
 diag "totals: pass:$(tcd_counter pass) fail:$(tcd_counter fail) skip:$(tcd_counter skip)"
-echo "TCD-END passed=$(tcd_counter pass) failed=$(tcd_counter fail)"
+echo "TCD-END passed=$(tcd_counter pass) failed=$(tcd_counter fail) skipped=$(tcd_counter skip)"
 # Let the serial port drain before the machine goes away.
 sync
 sleep 0.3

@@ -39,9 +39,10 @@ _tcd_emit() {
 	[ -n "${TCD_TEST:-}" ] && _d="$TCD_TEST: $_d"
 	_tcd_lock
 	_tcd_inc count
+	# A skip is not a pass: it is counted on its own.
 	case $1 in
 	fail) _tcd_inc fail ;;
-	skip) _tcd_inc pass; _tcd_inc skip ;;
+	skip) _tcd_inc skip ;;
 	*) _tcd_inc pass ;;
 	esac
 	printf '%s %d %s%s\n' "$2" "$(cat "$TCD_STATE/count")" "$_d" "${4:+ # $4}"
@@ -155,6 +156,10 @@ load_module() {
 
 unload_module() {
 	module_loaded tcpconndiag || return 0
+	# No alert may have been cut at the buffer's end, in any test.
+	_tr=$(counter alerts-truncated)
+	[ "${_tr:-0}" = 0 ] || tap_fail "no alert line was truncated" \
+		"counter alerts-truncated $_tr" "$(dmesg | grep 'tcpconndiag: ' | awk '{ print length($0) }' | sort -n | tail -n 1) chars in the longest alert"
 	if ! _out=$(rmmod tcpconndiag 2>&1); then
 		diag "unload_module: rmmod failed: $_out"
 		grep '^tcpconndiag ' /proc/modules | sed 's/^/#   /'

@@ -11,18 +11,20 @@
  *             time with SO_SNDTIMEO 0.3 s (a healthy socket answers
  *             EINPROGRESS after 0.3 s instead of waiting out another SYN
  *             period; a poisoned one answers EINVAL at once).
+ *   recvrace  the same with thread "tcdp-recv" blocked in recv() instead
+ *             of send(): every sk_wait_event() sleeper counts.
  *   shutdown  thread "tcdp-conn" connects; thread "tcdp-shut" calls
  *             shutdown(SHUT_RDWR) 0.2-1 s into the connect.
  *
  * With -s DIR, tcdp-conn copies /proc/tcpconndiag to DIR/MODE-FAM-ROUND.txt
  * while the socket is still open (the module drops a row when its socket is
  * destroyed). One line per round, key=value, with what the kernel returned:
- *   race round=N fam=4|6 connect_tid=T sender_tid=T delay=S sport=P dport=P
+ *   race|recvrace round=N fam=4|6 connect_tid=T sender_tid=T delay=S sport=P dport=P
  *        connect1=ERR connect1_s=S send=ERR send_start_s=S send_s=S connect2=ERR
  *        connect2_s=S connect3=ERR einval=N snap=FILE|-
  *   shutdown round=N fam=4|6 connect_tid=T shutdown_tid=T delay=S sport=P dport=P
  *        shutdown=ERR shutdown_s=S connect=ERR connect_s=S snap=FILE|-
- * (ERR is "0" for success; send*_s and shutdown_s are seconds since the
+ * (ERR is "0" for success; recvrace's send* fields are its recv()'s; send*_s and shutdown_s are seconds since the
  * first connect began, connect*_s are durations.)
  */
 #include "tcdlib.h"
@@ -100,6 +102,22 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+static void *receiver(void *arg)
+{
+	struct round *r = arg;
+	char c;
+
+	prctl(PR_SET_NAME, "tcdp-recv");
+	r->other_tid = tcd_gettid();
+	sleep_until(r->t0 + r->delay);
+	r->sport = local_port(r->fd);
+	r->other_start_s = now_s() - r->t0;
+	/* Blocks in sk_wait_data() until the connect ends. */
+	r->other_err = recv(r->fd, &c, 1, 0) < 0 ? errno : 0;
+	r->other_s = now_s() - r->t0;
+	return NULL;
+}
+
 static void *shutter(void *arg)
 {
 	struct round *r = arg;
@@ -145,7 +163,8 @@ static void snapshot(struct round *r)
 static void *connector(void *arg)
 {
 	struct round *r = arg;
-	int race = !strcmp(r->mode, "race");
+	int recvrace = !strcmp(r->mode, "recvrace");
+	int race = recvrace || !strcmp(r->mode, "race");
 	struct timeval tv = { 0, 300000 };
 	pthread_t th;
 	double t;
@@ -154,7 +173,7 @@ static void *connector(void *arg)
 	r->conn_tid = tcd_gettid();
 	r->fd = tcd_socket(r->family, 1);
 	r->t0 = now_s();
-	if (pthread_create(&th, NULL, race ? sender : shutter, r))
+	if (pthread_create(&th, NULL, recvrace ? receiver : race ? sender : shutter, r))
 		die("pthread_create");
 	r->c1 = tcd_connect(r->fd, r->family, NULL, r->port);
 	r->c1_s = now_s() - r->t0;
@@ -178,8 +197,9 @@ int main(int argc, char **argv)
 	const char *mode, *snapdir = NULL;
 	pthread_t th;
 
-	if (argc < 3 || (strcmp(argv[1], "race") && strcmp(argv[1], "shutdown"))) {
-		fprintf(stderr, "usage: tcd-poison race|shutdown [-6] [-s DIR] ROUNDS\n");
+	if (argc < 3 || (strcmp(argv[1], "race") && strcmp(argv[1], "recvrace") &&
+			 strcmp(argv[1], "shutdown"))) {
+		fprintf(stderr, "usage: tcd-poison race|recvrace|shutdown [-6] [-s DIR] ROUNDS\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -203,16 +223,16 @@ int main(int argc, char **argv)
 		};
 
 		/* Vary where the second thread hits the connect. */
-		if (!strcmp(mode, "race"))
+		if (strcmp(mode, "shutdown"))
 			r.delay = 0.1 + 0.1 * ((i * 7) % 9);		/* 0.1 .. 0.9 s */
 		else
 			r.delay = 0.2 + 0.2 * ((i * 3) % 5);		/* 0.2 .. 1.0 s */
 		if (pthread_create(&th, NULL, connector, &r))
 			die("pthread_create");
 		pthread_join(th, NULL);
-		if (!strcmp(mode, "race"))
-			printf("race round=%d fam=%d connect_tid=%d sender_tid=%d delay=%.2f sport=%d dport=%d connect1=%s connect1_s=%.2f send=%s send_start_s=%.2f send_s=%.2f connect2=%s connect2_s=%.2f connect3=%s einval=%d snap=%s\n",
-			       i, family == AF_INET6 ? 6 : 4, r.conn_tid, r.other_tid, r.delay,
+		if (strcmp(mode, "shutdown"))
+			printf("%s round=%d fam=%d connect_tid=%d sender_tid=%d delay=%.2f sport=%d dport=%d connect1=%s connect1_s=%.2f send=%s send_start_s=%.2f send_s=%.2f connect2=%s connect2_s=%.2f connect3=%s einval=%d snap=%s\n",
+			       mode, i, family == AF_INET6 ? 6 : 4, r.conn_tid, r.other_tid, r.delay,
 			       r.sport, port, ename(r.c1), r.c1_s, ename(r.other_err), r.other_start_s, r.other_s,
 			       ename(r.c2), r.c2_s, ename(r.c3),
 			       (r.c1 == EINVAL) + (r.c2 == EINVAL) + (r.c3 == EINVAL), r.snap);
