@@ -209,7 +209,10 @@ fetch_one() {
 	# suite moving to 7.4 must not hide behind the name 7.3).
 	case "$rel" in
 	"${VER%%-*}".*-"$fl"-amd64 | "${VER%%-*}"-*-"$fl"-amd64) ;;
-	*) die "$VER: $(suites_of "$VER") now serve $rel, not a ${VER%%-*} $fl kernel: update lab/kernels.conf" ;;
+	*)
+		rm -rf "$k"
+		die "$VER: $(suites_of "$VER") now serve $rel, not a ${VER%%-*} $fl kernel: update lab/kernels.conf"
+		;;
 	esac
 	# The kernel: boot/vmlinuz-REL (up to 6.x) or in the module dir (7.x split).
 	local vml=
