@@ -194,7 +194,7 @@ void tcd_thread_sanitize(struct tcd_thread *t);
 
 /* waiters.c: lock-free registry of threads blocked on a socket */
 extern const char *const tcd_wait_names[TCD_W_NR];
-int tcd_waiters_init(unsigned int maxactive);
+int tcd_waiters_init(unsigned int slots);
 void tcd_waiters_exit(void);
 size_t tcd_waiters_bytes(void);
 int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind);

@@ -251,16 +251,16 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 			     state < 0 ? "none-found" : tcd_state_name(state));
 		hint = TCD_HINT_BOUND;
 	} else {
-		int low, high, reserved;
+		int low, high, ports, reserved;
 		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
 		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
+		ports = tcd_ports_scanned(sock_net(d->sk), low, high, &reserved);
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
-			     low, high, tcd_ports_scanned(sock_net(d->sk), low, high, &reserved),
-			     reserved, own ? "socket" : "sysctl",
+			     low, high, ports, reserved, own ? "socket" : "sysctl",
 			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
 		hint = TCD_HINT_EXHAUSTED;
 	}

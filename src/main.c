@@ -30,12 +30,12 @@ MODULE_PARM_DESC(capacity, "Sockets tracked at once, preallocated at load (16..2
  */
 unsigned int tcd_maxactive = 2048;
 module_param_named(maxactive, tcd_maxactive, uint, 0444);
-MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect, sk_stream_wait_memory, sk_wait_data), 1..65536, default 2048");
+MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 2048");
 
 /* The other probed functions never sleep for long. */
 unsigned int tcd_maxactive_short = 256;
 module_param_named(maxactive_short, tcd_maxactive_short, uint, 0444);
-MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, __inet_hash_connect, *_sk_rebuild_header, inet_shutdown), 1..65536, default 256");
+MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, __inet_hash_connect, *_sk_rebuild_header, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
 
 atomic64_t tcd_counters[TCD_C_NR];
 const char *const tcd_counter_names[TCD_C_NR] = {
@@ -95,10 +95,15 @@ static struct tcd_kretprobe tcd_kretprobes[] = {
 	  tcd_wait_ret, tcd_wait_data_size, true },
 	{ TCD_P_SHUTDOWN, "inet_shutdown", tcd_shutdown_entry, tcd_shutdown_ret,
 	  tcd_shutdown_data_size, false },
+	/*
+	 * send() and recv() waits only name blocked threads: a smaller pool,
+	 * so a server with many idle readers costs no more memory; waits
+	 * beyond it go unnamed and nmissed counts them.
+	 */
 	{ TCD_P_WAIT_MEMORY, "sk_stream_wait_memory", tcd_wait_memory_entry, tcd_wait_ret,
-	  tcd_wait_data_size, true },
+	  tcd_wait_data_size, false },
 	{ TCD_P_WAIT_DATA, "sk_wait_data", tcd_wait_data_entry, tcd_wait_ret,
-	  tcd_wait_data_size, true },
+	  tcd_wait_data_size, false },
 };
 
 /* Socket destruction only needs an entry probe. */

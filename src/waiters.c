@@ -42,10 +42,14 @@ const char *const tcd_wait_names[TCD_W_NR] = {
 	[TCD_W_OTHER] = "other",
 };
 
-/* Room for every kretprobe instance of the blocking probes, twice over. */
-int tcd_waiters_init(unsigned int maxactive)
+/*
+ * About one slot per kretprobe instance that can register a thread: the
+ * connect() and send()-for-connect pools are full only when that many
+ * connects are blocked at once; past a full window a thread goes unnamed.
+ */
+int tcd_waiters_init(unsigned int slots)
 {
-	unsigned int n = roundup_pow_of_two(max(2 * maxactive, 64U));
+	unsigned int n = roundup_pow_of_two(max(slots, 64U));
 
 	tcd_waiters = vzalloc(array_size(n, sizeof(*tcd_waiters)));
 	if (!tcd_waiters)
