@@ -3,7 +3,7 @@
  * Who is blocked on a socket, and in which wait: a lock-free registry.
  *
  * Threads sleeping in connect(), send() or recv() sit on the socket's wait
- * queue, but reading that queue takes its spinlock_t, a sleeping lock on
+ * queue, but reading that queue takes its lock, which sleeps on
  * PREEMPT_RT, and probe handlers run with preemption disabled. So the probes
  * around each wait (__inet_stream_connect, sk_stream_wait_connect,
  * sk_stream_wait_memory, sk_wait_data) register the thread here on entry and
