@@ -50,9 +50,9 @@ struct tcd_connect_ri {
 	bool unspec;		/* connect(AF_UNSPEC): a disconnect request */
 };
 
+/* tcp_disconnect() */
 struct tcd_sk_ri {
 	struct sock *sk;
-	u64 start_ns;
 	int wait_pending;
 	/* tcp_disconnect(): the 4-tuple before it clears it */
 	struct tcd_endpoint src, dst;
