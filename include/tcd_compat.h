@@ -29,7 +29,11 @@
  *				inet6_hash_connect()" (v6.15): compile probe; arguments
  *				0 and 1, the only ones read, are asserted unchanged
  * TCD_HAVE_LOOKUP_NO_HASHINFO	cb16f4b6c73d "tcp: Don't pass hashinfo to socket lookup
- *				helpers." (v6.18): compile probe
+ *				helpers." (v6.18): compile probe, established and
+ *				listener lookups
+ * TCD_HAVE_KERNFS_RCU		633488947ef6 "kernfs: Use RCU to access kernfs_node::parent."
+ *				and 741c10b096bc "kernfs: Use RCU to access
+ *				kernfs_node::name." (v6.15): the cgroup path walk
  * TCD_HAVE_SOCKADDR_UNSIZED	85cb0757d7e1 "net: Convert proto_ops connect() callbacks
  *				to use sockaddr_unsized" (v6.19): compile probe
  *
@@ -128,6 +132,36 @@ static inline struct sock *tcd_lookup_established6(struct net *net,
 	return __inet6_lookup_established(net, saddr, sport, daddr, hnum, dif, sdif);
 #else
 	return __inet6_lookup_established(net, hinfo, saddr, sport, daddr, hnum, dif, sdif);
+#endif
+}
+#endif
+
+/*
+ * The listener a SYN to daddr:hnum would find, or NULL; no reference
+ * (listeners are RCU-freed): call under rcu_read_lock(). Listeners live in
+ * the global table, which every netns's hashinfo shares.
+ */
+static inline struct sock *tcd_lookup_listener4(struct net *net, __be32 saddr, __be16 sport,
+						__be32 daddr, u16 hnum, int dif)
+{
+#ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
+	return __inet_lookup_listener(net, NULL, 0, saddr, sport, daddr, hnum, dif, 0);
+#else
+	return __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, saddr,
+				      sport, daddr, hnum, dif, 0);
+#endif
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static inline struct sock *tcd_lookup_listener6(struct net *net, const struct in6_addr *saddr,
+						__be16 sport, const struct in6_addr *daddr,
+						u16 hnum, int dif)
+{
+#ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
+	return inet6_lookup_listener(net, NULL, 0, saddr, sport, daddr, hnum, dif, 0);
+#else
+	return inet6_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, saddr,
+				     sport, daddr, hnum, dif, 0);
 #endif
 }
 #endif

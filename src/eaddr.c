@@ -29,11 +29,6 @@ struct tcd_hash_ri {
 	u16 bound_port;
 };
 
-size_t tcd_hash_connect_data_size(void)
-{
-	return sizeof(struct tcd_hash_ri);
-}
-
 static struct tcd_dest tcd_dests[TCD_MAX_DESTS];
 /*
  * Bound-port conflicts are not exhaustion: they stay out of the /proc list
@@ -125,7 +120,7 @@ found:
 	return alert;
 }
 
-int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_hash_ri *d = (void *)ri->data;
 
@@ -208,7 +203,7 @@ static int tcd_ports_scanned(struct net *net, int low, int high, int *reserved)
 	return max(n - *reserved, 0);
 }
 
-int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_hash_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
@@ -246,6 +241,7 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, sock_net(d->sk)->ns.inum,
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
+		tcd_line_owner(&line, d->sk);
 		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
 			     d->bound_port, d->sk->sk_reuse,
 			     state < 0 ? "none-found" : tcd_state_name(state));
@@ -258,6 +254,7 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
+		tcd_line_owner(&line, d->sk);
 		ports = tcd_ports_scanned(sock_net(d->sk), low, high, &reserved);
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
 			     low, high, ports, reserved, own ? "socket" : "sysctl",
@@ -268,3 +265,17 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_alert_print(&line, supp, hint, NULL);
 	return 0;
 }
+
+static const struct tcd_probe_desc tcd_eaddr_descs[] = {
+	{
+		.id = TCD_P_HASH_CONNECT,
+		.symbol = "__inet_hash_connect",
+		.entry = tcd_hash_connect_entry,
+		.ret = tcd_hash_connect_ret,
+		.data_size = sizeof(struct tcd_hash_ri),
+	},
+};
+
+const struct tcd_probe_set tcd_eaddr_probes = {
+	tcd_eaddr_descs, ARRAY_SIZE(tcd_eaddr_descs)
+};

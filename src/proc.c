@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/tcpconndiag: a header (version, kernel, guard, probes, counters,
- * busiest EADDRNOTAVAIL destinations) then one row per tracked socket of the
+ * busiest EADDRNOTAVAIL destinations, failures by destination and cause)
+ * then one row per tracked socket of the
  * reader's network namespace. Root-only. Writing "clear" (CAP_NET_ADMIN)
  * forgets the reader's namespace's rows and destinations, and from the
  * initial namespace also resets the global counters.
@@ -67,6 +68,19 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 		seq_printf(m, "eaddrnotavail-dest: dst=%s count=%llu last_s_ago=%llu\n", ep,
 			   d.count, div_u64(now - d.last_ns, NSEC_PER_SEC));
 	}
+	for (i = 0; i < TCD_MAX_FAILED_DESTS; i++) {
+		struct tcd_failed_dest f;
+		char ep[64];
+
+		if (!tcd_failed_copy_at(i, &f) || f.netns != netns)
+			continue;
+		tcd_fmt_ep(ep, sizeof(ep), f.family, &f.ep);
+		seq_printf(m, "failed-dest: dst=%s cause=%s count=%llu err=%s mode=%s last_s_ago=%llu comm=%s cgroup=%s\n",
+			   ep, tcd_cause_names[f.cause], f.count, tcd_errname(f.err),
+			   f.blocking ? "blocking" : "nonblocking",
+			   div_u64(now - f.last_ns, NSEC_PER_SEC), f.comm[0] ? f.comm : "?",
+			   f.cgroup[0] ? f.cgroup : "?");
+	}
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	used = tcd_used;
 	evictions = tcd_evictions;
@@ -92,7 +106,7 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 		"shutdown-wedged", "unspec-ebusy",
 	};
 	u64 now = ktime_get_ns();
-	char s[64], d[64];
+	char s[64], d[64], cg[TCD_CGROUP_LEN];
 	bool first = true;
 	int i;
 
@@ -132,7 +146,9 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	if (e->events & TCD_EV_STALL_ENDED)
 		seq_printf(m, " stalled_ms=%llu stall_err=%s", div_u64(e->stall_ns, NSEC_PER_MSEC),
 			   tcd_errname(e->stall_err));
-	seq_printf(m, " age_s=%llu\n", div_u64(now - e->created_ns, NSEC_PER_SEC));
+	tcd_cgroup_path_by_id(e->cgid, cg, sizeof(cg));
+	seq_printf(m, " uid=%u cgroup=%s age_s=%llu\n", e->uid, cg,
+		   div_u64(now - e->created_ns, NSEC_PER_SEC));
 }
 
 /* Positions: 0 is the header, 1..capacity are table slots. */
@@ -190,6 +206,7 @@ static void tcd_clear(u32 netns)
 
 	tcd_table_clear_netns(netns);
 	tcd_dests_clear_netns(netns);
+	tcd_failed_clear_netns(netns);
 	if (netns != init_net.ns.inum)
 		return;
 	for (i = 0; i < TCD_C_NR; i++)

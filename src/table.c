@@ -156,6 +156,8 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	e->key = sk;
 	e->ino = tcd_sk_ino(sk);
 	e->netns = sock_net(sk)->ns.inum;
+	e->uid = tcd_sk_uid(sk);
+	e->cgid = tcd_sk_cgroup_id(sk);
 	e->family = sk->sk_family;
 	e->state = READ_ONCE(sk->sk_state);
 	e->created_ns = now;
