@@ -4,7 +4,7 @@
 # dkms-test.sh [--result FILE]: the real DKMS path on a Debian 12 host, as root.
 # Installs dkms and the host suite's headers package of the matching guest
 # kernel (the matrix's cloud kernel of the host's suite: 6.1 on Debian 12)
-# with apt-get, builds and installs the module through scripts/dkms-install.sh,
+# with apt-get, builds and installs the module through tools/dkms-install.sh,
 # copies the .ko DKMS installed to build/dkms/tcpconndiag.ko and boots that
 # guest with tests/pkg/dkms-load.t on it. Prints KTAP-style lines, then
 # "dkms: N passed, N failed"; exit 0 only if all passed. --result FILE also
@@ -19,8 +19,8 @@ VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ROOT/dkms.conf")
 OUTDIR=$ROOT/build/dkms
 RESULT_FILE=
 [ "${1:-}" = --result ] && RESULT_FILE=${2:?--result needs a file}
-# shellcheck source=scripts/matrix.sh
-. "$ROOT/scripts/matrix.sh"
+# shellcheck source=lab/matrix.sh
+. "$ROOT/lab/matrix.sh"
 # Only the host's own suite has its headers in the host's apt sources.
 KNAME=$(matrix_host_kernel || true)
 
@@ -49,7 +49,7 @@ trap 'rc=$?; [ $finished = 1 ] || { notok "script error (exit $rc)"; finish; }' 
 [ "$(id -u)" -eq 0 ] || { notok "needs root"; finish; }
 [ -n "$KNAME" ] || { notok "a matrix kernel of the host's suite (lab/kernels.conf)"; finish; }
 if ! [ -s "$CACHE/kernels/$KNAME/release" ]; then
-	"$ROOT/scripts/fetch-kernel.sh" "$KNAME" >/dev/null 2>&1 || { notok "fetch the $KNAME kernel"; finish; }
+	"$ROOT/lab/fetch-kernel.sh" "$KNAME" >/dev/null 2>&1 || { notok "fetch the $KNAME kernel"; finish; }
 fi
 KVER=$(cat "$CACHE/kernels/$KNAME/release")
 mkdir -p "$OUTDIR"
@@ -73,7 +73,7 @@ dpkg-query -W -f='${Package} ${Version}\n' dkms "linux-headers-$KVER" \
 
 # 2. dkms add/build/install (no module loading: this host has no module support).
 t0=$SECONDS
-if "$ROOT/scripts/dkms-install.sh" "$KVER" >>"$LOG" 2>&1; then
+if "$ROOT/tools/dkms-install.sh" "$KVER" >>"$LOG" 2>&1; then
 	ok "dkms add/build/install for $KVER ($((SECONDS - t0))s)"
 else
 	notok "dkms add/build/install for $KVER" "$(tail -n 30 "$LOG")" \

@@ -18,7 +18,7 @@ set -euo pipefail
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=scripts/matrix.sh
+# shellcheck source=lab/matrix.sh
 . "$HERE/matrix.sh"
 ALL_VERS="$(matrix_names | tr '\n' ' ')"
 

@@ -19,8 +19,8 @@ set -euo pipefail
 {
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=scripts/matrix.sh
-. "$ROOT/scripts/matrix.sh"
+# shellcheck source=lab/matrix.sh
+. "$ROOT/lab/matrix.sh"
 usage() {
 	echo "usage: $0 VER [TEST...]   (VER: $(matrix_names | tr '\n' ' '))" >&2
 	exit 2
@@ -64,7 +64,7 @@ die() {
 }
 
 if ! [ -f "$KDIR/vmlinuz" ] || ! [ -f "$KDIR/release" ] || ! [ -d "$KDIR/modules" ]; then
-	die "kernel not in $KDIR (run scripts/fetch-kernel.sh $VER)"
+	die "kernel not in $KDIR (run lab/fetch-kernel.sh $VER)"
 fi
 RELEASE=$(cat "$KDIR/release")
 MODDIR=$KDIR/modules
