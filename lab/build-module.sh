@@ -13,13 +13,12 @@
 # in parallel. MAKE_ARGS go to make as given, e.g. `-- C=2` to run sparse.
 set -euo pipefail
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lab/lib.sh
+. "$HERE/lib.sh"
 REPO="$(dirname "$HERE")"
 MODULE="${MODULE:-tcpconndiag}"
 
-log() { printf 'build-module: %s\n' "$*" >&2; }
-die() { printf 'build-module: error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=lab/matrix.sh
 . "$HERE/matrix.sh"
 usage() {

@@ -14,7 +14,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag
+# shellcheck source=lab/lib.sh
+. "$ROOT/lab/lib.sh"
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ROOT/dkms.conf")
 OUTDIR=$ROOT/build/dkms
 RESULT_FILE=
