@@ -139,9 +139,8 @@ mkdir "$STAGE"
 	install -m 755 "$ROOT/tests/guest/init.sh" init
 	cp "$ROOT/tests/guest/lib.sh" tests/
 	for t in "${TESTS[@]}"; do cp "${TFILE[$t]}" "tests/$t.t"; done
-	# The shipped POSIX-sh tools (tcd-*.sh), for tests of the scripts themselves.
-	mkdir scripts
-	cp "$ROOT"/scripts/tcd-*.sh scripts/
+	# The shipped command (POSIX sh), where the package installs it.
+	install -m 755 "$ROOT/tools/tcpconndiag" usr/sbin/tcpconndiag
 	for bin in "$PROGDIR"/*; do
 		[ -x "$bin" ] && case $bin in *.tmp.*) ;; *) cp "$bin" progs/ ;; esac
 	done
