@@ -15,7 +15,7 @@ endif
 PWD := $(shell pwd)
 
 .PHONY: all modules clean deps kernels modules-all sparse check demo bench \
-	install dkms-install host-tests dkms-test
+	install dkms-install host-tests dkms-test deb pkg-test
 
 all: modules
 
@@ -53,13 +53,24 @@ host-tests: modules-all
 dkms-test: kernels
 	lab/dkms-test.sh
 
-# Host tests, DKMS test, then every guest test; a failure in one does not
+# Debian packages (debian/): tcpconndiag-dkms and tcpconndiag, built from a
+# clean copy of the tree in build/deb/, then lintian (lab/deb.sh).
+deb:
+	lab/deb.sh
+
+# The package test (root, Debian 12): make deb, apt-get install the .debs
+# with the 6.1 guest kernel's headers, boot the module DKMS built there in
+# the 6.1 guest, then remove and purge (lab/pkg-test.sh).
+pkg-test: kernels
+	lab/pkg-test.sh
+
+# Host tests, package test, then every guest test; a failure in one does not
 # stop the others. The last line, "N passed, N failed", counts all of them.
 check: modules-all sparse
-	@mkdir -p build/logs && rm -f build/logs/host.result build/logs/dkms.result
+	@mkdir -p build/logs && rm -f build/logs/host.result build/logs/pkg.result
 	-tests/host/run.sh --result build/logs/host.result
-	-lab/dkms-test.sh --result build/logs/dkms.result
-	TCD_EXTRA_RESULTS="host=build/logs/host.result dkms=build/logs/dkms.result" \
+	-lab/pkg-test.sh --result build/logs/pkg.result
+	TCD_EXTRA_RESULTS="host=build/logs/host.result pkg=build/logs/pkg.result" \
 		tests/run.sh $(KVERS)
 
 # KVER: one matrix kernel, several ("5.10 7.3") or all; the scripts know
