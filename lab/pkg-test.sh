@@ -1,23 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# dkms-test.sh [--result FILE]: the real DKMS path on a Debian 12 host, as root.
-# Installs dkms and the host suite's headers package of the matching guest
-# kernel (the matrix's cloud kernel of the host's suite: 6.1 on Debian 12)
-# with apt-get, builds and installs the module through tools/dkms-install.sh,
-# copies the .ko DKMS installed to build/dkms/tcpconndiag.ko and boots that
-# guest with tests/pkg/dkms-load.t on it. Prints KTAP-style lines, then
-# "dkms: N passed, N failed"; exit 0 only if all passed. --result FILE also
-# writes "passed=N failed=N seconds=S" there (for tests/run.sh).
-# Idempotent; removes nothing but its own earlier outputs. Env: TCD_OUT (guest
-# logs, default build/dkms).
+# pkg-test.sh [--result FILE]: the Debian package path on a Debian 12 host, as
+# root. Builds the packages (lab/deb.sh: dpkg-buildpackage + lintian), then
+# with apt-get installs the headers of the matrix's cloud kernel of the
+# host's suite (6.1 on Debian 12) and ./tcpconndiag-dkms_*.deb +
+# ./tcpconndiag_*.deb; checks that DKMS built and installed the module for
+# that kernel; boots that guest with the module the package built and the
+# command the package installed (tests/pkg/dkms-load.t, tests/guest/70-gate.t
+# and 75-tool.t: real diagnoses); then removes and purges both packages and
+# checks that nothing is left. Prints KTAP-style lines, then "pkg: N passed,
+# N failed"; --result FILE also writes "passed=N failed=N seconds=S" (for
+# tests/run.sh). Env: TCD_OUT (guest logs, default build/pkg).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lab/lib.sh
 . "$ROOT/lab/lib.sh"
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ROOT/dkms.conf")
-OUTDIR=$ROOT/build/dkms
+OUTDIR=$ROOT/build/pkg
 RESULT_FILE=
 [ "${1:-}" = --result ] && RESULT_FILE=${2:?--result needs a file}
 # shellcheck source=lab/matrix.sh
@@ -29,19 +30,20 @@ n=0
 passed=0
 failed=0
 start=$SECONDS
-ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n dkms: $1"; }
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n pkg: $1"; }
 notok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n dkms: $1"
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n pkg: $1"
 	shift
 	[ $# -eq 0 ] || printf '%s\n' "$@" | tail -n 30 | sed 's/^/# /'
 }
+check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else notok "$d" "failed: $*"; fi; }
 finish() {
 	finished=1
-	echo "dkms: $passed passed, $failed failed ($((SECONDS - start))s)"
+	echo "pkg: $passed passed, $failed failed ($((SECONDS - start))s)"
 	[ -z "$RESULT_FILE" ] ||
 		echo "passed=$passed failed=$failed seconds=$((SECONDS - start))" >"$RESULT_FILE"
-	if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then echo "dkms: PASS"; exit 0; fi
-	echo "dkms: FAIL"
+	if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then echo "pkg: PASS"; exit 0; fi
+	echo "pkg: FAIL"
 	exit 1
 }
 finished=0
@@ -54,35 +56,48 @@ if ! [ -s "$CACHE/kernels/$KNAME/release" ]; then
 fi
 KVER=$(cat "$CACHE/kernels/$KNAME/release")
 mkdir -p "$OUTDIR"
-LOG=$OUTDIR/dkms.log
+LOG=$OUTDIR/pkg.log
 : >"$LOG"
-
-# 1. The normal way: apt-get (its lists are refreshed only when needed).
-# Recommends would add linux-headers-amd64 (another flavour) and sudo.
-apt_install() {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		-o DPkg::Lock::Timeout=600 dkms "linux-headers-$KVER" >>"$LOG" 2>&1
+apt() {
+	DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends \
+		-o DPkg::Lock::Timeout=600 "$@" >>"$LOG" 2>&1
 }
-if apt_install || { apt-get update -q >>"$LOG" 2>&1 && apt_install; }; then
-	ok "apt-get install dkms linux-headers-$KVER"
+
+# 1. Build: dpkg-buildpackage, lintian (errors and warnings fail).
+if "$ROOT/lab/deb.sh" >>"$LOG" 2>&1; then
+	ok "make deb: packages built, lintian: no errors or warnings"
 else
-	notok "apt-get install dkms linux-headers-$KVER" "$(tail -n 20 "$LOG")"
+	notok "make deb (dpkg-buildpackage + lintian)" "$(tail -n 30 "$LOG")"
 	finish
 fi
-dpkg-query -W -f='${Package} ${Version}\n' dkms "linux-headers-$KVER" \
-	"linux-headers-${KVER%-cloud-amd64}-common" 'linux-kbuild-*' 2>/dev/null | sed 's/^/# /'
+sed -n 's/^lintian: \([EWIPX]: \)/# lintian \1/p' "$LOG"
+DKMS_DEB=$(ls "$ROOT"/build/deb/tcpconndiag-dkms_"$VERSION"_all.deb)
+CMD_DEB=$(ls "$ROOT"/build/deb/tcpconndiag_"$VERSION"_all.deb)
 
-# 2. dkms add/build/install (no module loading: this host has no module support).
+# A tree registered by tools/dkms-install.sh (not by a package) would clash.
+if ! dpkg-query -S "/usr/src/tcpconndiag-$VERSION" >/dev/null 2>&1 &&
+	[ -n "$(dkms status -m tcpconndiag 2>/dev/null)" ]; then
+	echo "# removing a DKMS registration made from a source tree"
+	dkms remove -m tcpconndiag -v "$VERSION" --all >>"$LOG" 2>&1 || true
+	rm -rf "/usr/src/tcpconndiag-$VERSION"
+fi
+
+# 2. Install with apt-get: headers first, then the local .debs (apt pulls dkms).
+install_all() { apt install "linux-headers-$KVER" && apt install "$DKMS_DEB" "$CMD_DEB"; }
 t0=$SECONDS
-if "$ROOT/tools/dkms-install.sh" "$KVER" >>"$LOG" 2>&1; then
-	ok "dkms add/build/install for $KVER ($((SECONDS - t0))s)"
+if install_all || { apt-get update -q >>"$LOG" 2>&1 && install_all; }; then
+	ok "apt-get install linux-headers-$KVER ./${DKMS_DEB##*/} ./${CMD_DEB##*/} ($((SECONDS - t0))s)"
 else
-	notok "dkms add/build/install for $KVER" "$(tail -n 30 "$LOG")" \
+	notok "apt-get install of the packages" "$(tail -n 30 "$LOG")" \
 		"$(tail -n 30 /var/lib/dkms/tcpconndiag/"$VERSION"/build/make.log 2>/dev/null)"
 	finish
 fi
 status=$(dkms status -m tcpconndiag -v "$VERSION" -k "$KVER" 2>&1)
-if grep -q ": installed" <<<"$status"; then ok "dkms status: installed"; else notok "dkms status: installed" "$status"; fi
+if grep -q ": installed" <<<"$status"; then ok "dkms status: installed for $KVER"; else notok "dkms status: installed for $KVER" "$status"; fi
+check "/usr/sbin/tcpconndiag from the package" test "$(dpkg-query -S /usr/sbin/tcpconndiag)" = "tcpconndiag: /usr/sbin/tcpconndiag"
+check "man page installed" test -f /usr/share/man/man8/tcpconndiag.8.gz
+check "modules-load.d example all commented" sh -c '! grep -v "^#" /etc/modules-load.d/tcpconndiag.conf | grep -q .'
+check "modprobe.d example all commented" sh -c '! grep -v "^#" /etc/modprobe.d/tcpconndiag.conf | grep -q .'
 
 # 3. The module DKMS installed (maybe compressed, per dkms' framework.conf).
 ko=$(find "/lib/modules/$KVER/updates/dkms" -name 'tcpconndiag.ko*' 2>/dev/null | head -n 1 || true)
@@ -94,34 +109,45 @@ case $ko in
 *.ko.gz) gzip -dc "$ko" >"$OUTDIR/tcpconndiag.ko" ;;
 esac
 if [ -s "$OUTDIR/tcpconndiag.ko" ]; then
-	ok "installed ${ko:-?} copied to build/dkms/tcpconndiag.ko"
+	ok "module the package built: ${ko:-?}"
 else
 	notok "module installed under /lib/modules/$KVER/updates/dkms" "$(ls -lR "/lib/modules/$KVER" 2>&1)"
-	finish
 fi
-vm=$(modinfo -F vermagic "$OUTDIR/tcpconndiag.ko")
-v=$(modinfo -F version "$OUTDIR/tcpconndiag.ko")
+vm=$(modinfo -F vermagic "$OUTDIR/tcpconndiag.ko" 2>/dev/null || true)
+v=$(modinfo -F version "$OUTDIR/tcpconndiag.ko" 2>/dev/null || true)
 if [ "${vm%% *}" = "$KVER" ] && [ "$v" = "$VERSION" ]; then
 	ok "vermagic $KVER, version $VERSION"
 else
 	notok "vermagic $KVER, version $VERSION" "vermagic: $vm" "version: $v"
 fi
 
-# 4. It loads in the guest.
-res=$(mktemp)
-rc=0
-MODULE_KO=$OUTDIR/tcpconndiag.ko TCD_OUT=${TCD_OUT:-$OUTDIR} TCD_RESULT=$res \
-	TCD_APPEND="${TCD_APPEND:-} tcd_env=TCD_EXPECT_VERSION=$VERSION" \
-	"$ROOT/tests/run-guest.sh" "$KNAME" "$ROOT/tests/pkg/dkms-load.t" || rc=$?
-gp=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res" 2>/dev/null || true)
-gf=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res" 2>/dev/null || true)
-rm -f "$res"
-if [ -n "$gp" ] && [ -n "$gf" ]; then
-	[ "$rc" -ne 0 ] && [ "$gf" -eq 0 ] && gf=1
-	passed=$((passed + gp))
-	failed=$((failed + gf))
-	echo "# $KNAME guest: $gp passed, $gf failed"
-else
-	notok "$KNAME guest run (exit $rc)"
+# 4. The guest: that module, the command as installed, real diagnoses.
+if [ -s "$OUTDIR/tcpconndiag.ko" ]; then
+	res=$(mktemp)
+	rc=0
+	MODULE_KO=$OUTDIR/tcpconndiag.ko TCD_TOOL=/usr/sbin/tcpconndiag TCD_OUT=${TCD_OUT:-$OUTDIR} TCD_RESULT=$res \
+		TCD_APPEND="${TCD_APPEND:-} tcd_env=TCD_EXPECT_VERSION=$VERSION" \
+		"$ROOT/tests/run-guest.sh" "$KNAME" "$ROOT/tests/pkg/dkms-load.t" 70-gate 75-tool || rc=$?
+	gp=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$res" 2>/dev/null || true)
+	gf=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$res" 2>/dev/null || true)
+	rm -f "$res"
+	if [ -n "$gp" ] && [ -n "$gf" ]; then
+		[ "$rc" -ne 0 ] && [ "$gf" -eq 0 ] && gf=1
+		passed=$((passed + gp))
+		failed=$((failed + gf))
+		echo "# $KNAME guest: $gp passed, $gf failed"
+	else
+		notok "$KNAME guest run (exit $rc)"
+	fi
 fi
+
+# 5. Remove, then purge: DKMS forgets the module, nothing is left behind.
+if apt remove tcpconndiag-dkms tcpconndiag; then ok "apt-get remove"; else notok "apt-get remove" "$(tail -n 20 "$LOG")"; fi
+check "after remove: dkms knows no tcpconndiag" test -z "$(dkms status -m tcpconndiag 2>/dev/null)"
+check "after remove: no module under /lib/modules/$KVER" sh -c '! find "/lib/modules/$1" -name "tcpconndiag.ko*" | grep -q .' - "$KVER"
+check "after remove: /usr/src/tcpconndiag-$VERSION gone" test ! -e "/usr/src/tcpconndiag-$VERSION"
+check "after remove: conffiles kept" test -f /etc/modprobe.d/tcpconndiag.conf
+if apt purge tcpconndiag-dkms tcpconndiag; then ok "apt-get purge"; else notok "apt-get purge" "$(tail -n 20 "$LOG")"; fi
+check "after purge: no package state left" sh -c '! dpkg -l tcpconndiag tcpconndiag-dkms 2>/dev/null | grep -q "^[a-z][a-z] "'
+check "after purge: no /etc files left" sh -c '! ls /etc/modprobe.d/tcpconndiag.conf /etc/modules-load.d/tcpconndiag.conf /var/lib/dkms/tcpconndiag 2>/dev/null | grep -q .'
 finish

@@ -9,7 +9,8 @@
 # TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
 # QEMU_ACCEL (tcg; "tcg,thread=single" for tests marked "# tcd-accel: single"),
 # TCD_SELFTEST=fail,crash,hang (add harness self-tests from tests/selftest/),
-# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko).
+# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko), TCD_TOOL
+# (the command to install at /usr/sbin/tcpconndiag, default tools/tcpconndiag).
 # Writes build/logs/VER.log (console) and build/logs/VER.result (counts).
 # Exit 0 only if every test passed, the guest reached its end marker and the
 # console shows no kernel warning/oops/panic.
@@ -140,7 +141,7 @@ mkdir "$STAGE"
 	cp "$ROOT/tests/guest/lib.sh" tests/
 	for t in "${TESTS[@]}"; do cp "${TFILE[$t]}" "tests/$t.t"; done
 	# The shipped command (POSIX sh), where the package installs it.
-	install -m 755 "$ROOT/tools/tcpconndiag" usr/sbin/tcpconndiag
+	install -m 755 "${TCD_TOOL:-$ROOT/tools/tcpconndiag}" usr/sbin/tcpconndiag
 	for bin in "$PROGDIR"/*; do
 		[ -x "$bin" ] && case $bin in *.tmp.*) ;; *) cp "$bin" progs/ ;; esac
 	done
