@@ -15,7 +15,7 @@ endif
 PWD := $(shell pwd)
 
 .PHONY: all modules clean deps kernels modules-all sparse check demo bench \
-	install dkms-install host-tests dkms-test deb pkg-test
+	install dkms-install host-tests deb pkg-test
 
 all: modules
 
@@ -47,11 +47,6 @@ sparse: kernels
 # Host-side tests: modinfo of build/6.1's module, the Prometheus exporter.
 host-tests: modules-all
 	tests/host/run.sh
-
-# The real DKMS path (root, Debian 12): apt-get the 6.1 headers, dkms
-# add/build/install, boot the module DKMS built in the 6.1 guest.
-dkms-test: kernels
-	lab/dkms-test.sh
 
 # Debian packages (debian/): tcpconndiag-dkms and tcpconndiag, built from a
 # clean copy of the tree in build/deb/, then lintian (lab/deb.sh).
