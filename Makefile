@@ -7,15 +7,15 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # The kernel matrix, lab/kernels.conf. Override for a subset:
 #   make check KVERS="5.10 6.1"
 ifeq ($(origin KVERS),undefined)
-KVERS := $(shell scripts/matrix.sh names)
+KVERS := $(shell lab/matrix.sh names)
 endif
 ifeq ($(strip $(KVERS)),)
-$(error no kernels: lab/kernels.conf unreadable or empty (scripts/matrix.sh names))
+$(error no kernels: lab/kernels.conf unreadable or empty (lab/matrix.sh names))
 endif
 PWD := $(shell pwd)
 
 .PHONY: all modules clean deps kernels modules-all sparse check demo bench \
-	install dkms-install host-tests dkms-test
+	install dkms-install host-tests deb pkg-test
 
 all: modules
 
@@ -28,47 +28,53 @@ clean:
 	rm -rf build
 
 deps:
-	scripts/deps.sh
+	lab/deps.sh
 
 kernels: deps
-	scripts/fetch-kernel.sh $(KVERS)
+	lab/fetch-kernel.sh $(KVERS)
 
 # Every matrix kernel, warnings as errors.
 modules-all: kernels
 	@mkdir -p build
-	@for v in $(KVERS); do scripts/build-module.sh $$v >build/build-$$v.log 2>&1 \
+	@for v in $(KVERS); do lab/build-module.sh $$v >build/build-$$v.log 2>&1 \
 		|| { cat build/build-$$v.log; exit 1; }; \
 		echo "built build/$$v/tcpconndiag.ko"; done
 
 # sparse on every kernel; any warning in our sources fails.
 sparse: kernels
-	scripts/sparse-check.sh $(KVERS)
+	lab/sparse-check.sh $(KVERS)
 
 # Host-side tests: modinfo of build/6.1's module, the Prometheus exporter.
 host-tests: modules-all
 	tests/host/run.sh
 
-# The real DKMS path (root, Debian 12): apt-get the 6.1 headers, dkms
-# add/build/install, boot the module DKMS built in the 6.1 guest.
-dkms-test: kernels
-	scripts/dkms-test.sh
+# Debian packages (debian/): tcpconndiag-dkms and tcpconndiag, built from a
+# clean copy of the tree in build/deb/, then lintian (lab/deb.sh).
+deb:
+	lab/deb.sh
 
-# Host tests, DKMS test, then every guest test; a failure in one does not
+# The package test (root, Debian 12): make deb, apt-get install the .debs
+# with the 6.1 guest kernel's headers, boot the module DKMS built there in
+# the 6.1 guest, then remove and purge (lab/pkg-test.sh).
+pkg-test: kernels
+	lab/pkg-test.sh
+
+# Host tests, package test, then every guest test; a failure in one does not
 # stop the others. The last line, "N passed, N failed", counts all of them.
 check: modules-all sparse
-	@mkdir -p build/logs && rm -f build/logs/host.result build/logs/dkms.result
+	@mkdir -p build/logs && rm -f build/logs/host.result build/logs/pkg.result
 	-tests/host/run.sh --result build/logs/host.result
-	-scripts/dkms-test.sh --result build/logs/dkms.result
-	TCD_EXTRA_RESULTS="host=build/logs/host.result dkms=build/logs/dkms.result" \
+	-lab/pkg-test.sh --result build/logs/pkg.result
+	TCD_EXTRA_RESULTS="host=build/logs/host.result pkg=build/logs/pkg.result" \
 		tests/run.sh $(KVERS)
 
 # KVER: one matrix kernel, several ("5.10 7.3") or all; the scripts know
 # their defaults (5.10 and 6.1) and fetch only the kernels they boot.
 demo: deps
-	scripts/demo.sh $(KVER)
+	lab/demo.sh $(KVER)
 
 bench: deps
-	scripts/bench.sh $(KVER)
+	lab/bench.sh $(KVER)
 
 # On a real target: build against the running kernel and install.
 install: modules
@@ -76,4 +82,4 @@ install: modules
 	depmod -a
 
 dkms-install:
-	scripts/dkms-install.sh
+	tools/dkms-install.sh

@@ -9,7 +9,8 @@
 # TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
 # QEMU_ACCEL (tcg; "tcg,thread=single" for tests marked "# tcd-accel: single"),
 # TCD_SELFTEST=fail,crash,hang (add harness self-tests from tests/selftest/),
-# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko).
+# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko), TCD_TOOL
+# (the command to install at /usr/sbin/tcpconndiag, default tools/tcpconndiag).
 # Writes build/logs/VER.log (console) and build/logs/VER.result (counts).
 # Exit 0 only if every test passed, the guest reached its end marker and the
 # console shows no kernel warning/oops/panic.
@@ -19,8 +20,8 @@ set -euo pipefail
 {
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=scripts/matrix.sh
-. "$ROOT/scripts/matrix.sh"
+# shellcheck source=lab/matrix.sh
+. "$ROOT/lab/matrix.sh"
 usage() {
 	echo "usage: $0 VER [TEST...]   (VER: $(matrix_names | tr '\n' ' '))" >&2
 	exit 2
@@ -64,7 +65,7 @@ die() {
 }
 
 if ! [ -f "$KDIR/vmlinuz" ] || ! [ -f "$KDIR/release" ] || ! [ -d "$KDIR/modules" ]; then
-	die "kernel not in $KDIR (run scripts/fetch-kernel.sh $VER)"
+	die "kernel not in $KDIR (run lab/fetch-kernel.sh $VER)"
 fi
 RELEASE=$(cat "$KDIR/release")
 MODDIR=$KDIR/modules
@@ -139,9 +140,8 @@ mkdir "$STAGE"
 	install -m 755 "$ROOT/tests/guest/init.sh" init
 	cp "$ROOT/tests/guest/lib.sh" tests/
 	for t in "${TESTS[@]}"; do cp "${TFILE[$t]}" "tests/$t.t"; done
-	# The shipped POSIX-sh tools (tcd-*.sh), for tests of the scripts themselves.
-	mkdir scripts
-	cp "$ROOT"/scripts/tcd-*.sh scripts/
+	# The shipped command (POSIX sh), where the package installs it.
+	install -m 755 "${TCD_TOOL:-$ROOT/tools/tcpconndiag}" usr/sbin/tcpconndiag
 	for bin in "$PROGDIR"/*; do
 		[ -x "$bin" ] && case $bin in *.tmp.*) ;; *) cp "$bin" progs/ ;; esac
 	done

@@ -15,8 +15,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ $# -eq 0 ]; then
-	# shellcheck source=scripts/matrix.sh
-	. "$HERE/../scripts/matrix.sh"
+	# shellcheck source=lab/matrix.sh
+	. "$HERE/../lab/matrix.sh"
 	mapfile -t kernels < <(matrix_names)
 	[ ${#kernels[@]} -gt 0 ] || exit 2
 	set -- "${kernels[@]}"

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-# scripts/tcd-dmesg-gate.sh (bundled at /scripts/): mark, a clean workload ->
-# check passes; port exhaustion -> check fails and counts the alert; a fresh
-# mark -> check passes again.
+# "tcpconndiag gate" (tools/tcpconndiag, bundled at /usr/sbin/): mark, a clean
+# workload (refused connects: connect-failed alerts on modules that print
+# them, which do not fail the gate by default) -> check passes; port
+# exhaustion -> check fails and counts the alert; a fresh mark -> check
+# passes again.
 # tcd-timeout: 90
 
-G=/scripts/tcd-dmesg-gate.sh
+G=/usr/sbin/tcpconndiag
 R=/proc/sys/net/ipv4/ip_local_port_range
 export TCD_GATE_STATE=/tmp/tcd-gate/mark
 
-tap_check "gate script bundled at $G" test -f $G || exit 0
+tap_check "command bundled at $G" test -x $G || exit 0
 # A fresh load: no rate-limit budget spent by earlier tests.
 unload_module
 tap_check "module loads" load_module || exit 0
@@ -17,7 +19,7 @@ tap_check "module loads" load_module || exit 0
 gate_run() {
 	_n=$1
 	shift
-	sh $G "$@" >/tmp/gate."$_n" 2>&1
+	sh $G gate "$@" >/tmp/gate."$_n" 2>&1
 }
 
 # gate_clean NAME DESC: "check" must exit 0 and say there were no alerts.
@@ -56,7 +58,7 @@ nlog=$(dmesg | sed -n "/$(cat $TCD_GATE_STATE)/,\$p" | grep -c 'tcpconndiag: ead
 gate_run alert check
 rc=$?
 if [ "$rc" -eq 1 ] && [ "$nlog" -ge 1 ] &&
-	grep -q "^tcd-dmesg-gate: $nlog tcpconndiag alert(s):" /tmp/gate.alert &&
+	grep -q "^tcpconndiag gate: $nlog tcpconndiag alert(s):" /tmp/gate.alert &&
 	grep -qx "  eaddrnotavail: $nlog" /tmp/gate.alert; then
 	tap_ok "alert: check exits 1 and counts $nlog eaddrnotavail"
 else

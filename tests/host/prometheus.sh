@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# prometheus.sh: scripts/tcd-prometheus.sh against real /proc/tcpconndiag
-# captures (tests/data/proc-*.txt, made by tests/pkg/capture-proc.t;
-# proc-6.1-older.txt predates the table stale= field): valid text exposition
+# prometheus.sh: "tcpconndiag prometheus" (tools/tcpconndiag) against real
+# /proc/tcpconndiag captures (tests/data/proc-*.txt, made by
+# tests/pkg/capture-proc.t; proc-6.1-older.txt predates the table stale=
+# field; proc-sample-connect-failed.txt is hand-written in issue 12's format
+# until it can be captured): valid text exposition
 # format, every /proc number exported unchanged, label escaping, atomic -o,
 # refusal of other input, same output under busybox.
 # Uses promtool (package prometheus) when it is on PATH or in $PROMTOOL.
@@ -12,7 +14,7 @@ set -euo pipefail
 # shellcheck source=tests/host/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-EXP=$ROOT/scripts/tcd-prometheus.sh
+EXP=$ROOT/tools/tcpconndiag
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
@@ -63,7 +65,11 @@ expected_samples() {
 		printf "tcpconndiag_probe_hits_total{probe=\"%s\"} %s\n", $2, kv($0, "hits")
 		printf "tcpconndiag_probe_missed_total{probe=\"%s\"} %s\n", $2, kv($0, "nmissed")
 	}
+	/^counter: cause-/ { printf "tcpconndiag_connect_failed_total{cause=\"%s\"} %s\n", substr($2, 7), $3; next }
 	/^counter: / { printf "tcpconndiag_events_total{event=\"%s\"} %s\n", $2, $3 }
+	/^failed-dest: / {
+		printf "tcpconndiag_failed_dest_total{dst=\"%s\",cause=\"%s\"} %s\n", kv($0, "dst"), kv($0, "cause"), kv($0, "count")
+	}
 	/^eaddrnotavail-dest: / {
 		printf "tcpconndiag_eaddrnotavail_dest_total{dst=\"%s\"} %s\n", kv($0, "dst"), kv($0, "count")
 	}
@@ -82,7 +88,7 @@ fixtures=("$ROOT"/tests/data/proc-*.txt)
 
 for f in "${fixtures[@]}"; do
 	name=${f#"$ROOT"/}
-	if ! sh "$EXP" -i "$f" >"$T/out.prom" 2>"$T/err"; then
+	if ! sh "$EXP" prometheus -i "$f" >"$T/out.prom" 2>"$T/err"; then
 		tap_fail "$name: exporter runs" "$(cat "$T/err")"
 		continue
 	fi
@@ -101,7 +107,7 @@ for f in "${fixtures[@]}"; do
 		tap_fail "$name: samples equal the /proc numbers" "$(cat "$T/diff")"
 	fi
 	ncounters=$(grep -c '^counter: ' "$f")
-	nexported=$(grep -c '^tcpconndiag_events_total{' "$T/out.prom")
+	nexported=$(grep -c '^tcpconndiag_\(events\|connect_failed\)_total{' "$T/out.prom")
 	tap_check "$name: all $ncounters counter lines exported" test "$ncounters" = "$nexported"
 	if [ -n "$PROMTOOL" ]; then
 		tap_check "$name: promtool check metrics" sh -c '"$1" check metrics <"$2"' - "$PROMTOOL" "$T/out.prom"
@@ -111,8 +117,8 @@ for f in "${fixtures[@]}"; do
 	# Busybox sh + awk (the guest's tools) give the same bytes.
 	if [ -x /bin/busybox ]; then
 		mkdir -p "$T/bb"
-		for a in sh awk sed mv rm cat; do ln -sf /bin/busybox "$T/bb/$a"; done
-		PATH=$T/bb /bin/busybox sh "$EXP" -i "$f" >"$T/bb.prom" 2>&1 || true
+		for a in sh awk sed mv rm cat id; do ln -sf /bin/busybox "$T/bb/$a"; done
+		PATH=$T/bb /bin/busybox sh "$EXP" prometheus -i "$f" >"$T/bb.prom" 2>&1 || true
 		tap_check "$name: same output under busybox" cmp "$T/out.prom" "$T/bb.prom"
 	else
 		tap_skip "$name: same output under busybox" "no /bin/busybox"
@@ -124,13 +130,13 @@ f=${fixtures[0]}
 sed -e 's/^probe: tcp_disconnect /probe: we"ird\\name /' \
 	-e 's/^kernel: .*/kernel: 6.1"x\\y/' \
 	-e '0,/^eaddrnotavail-dest: dst=[^ ]*/s//eaddrnotavail-dest: dst=a\\"b/' "$f" >"$T/esc.txt"
-sh "$EXP" -i "$T/esc.txt" >"$T/esc.prom"
+sh "$EXP" prometheus -i "$T/esc.txt" >"$T/esc.prom"
 tap_check "escaping: probe label" grep -qF 'tcpconndiag_probe_hits_total{probe="we\"ird\\name"}' "$T/esc.prom"
 tap_check "escaping: kernel label" grep -qF 'kernel="6.1\"x\\y"' "$T/esc.prom"
 tap_check "escaping: dst label" grep -qF 'tcpconndiag_eaddrnotavail_dest_total{dst="a\\\"b"}' "$T/esc.prom"
 if p=$(format_problems "$T/esc.prom"); then tap_ok "escaping: output still valid"; else tap_fail "escaping: output still valid" "$p"; fi
 if [ -x "$T/bb/awk" ]; then
-	PATH=$T/bb /bin/busybox sh "$EXP" -i "$T/esc.txt" >"$T/esc-bb.prom" 2>&1 || true
+	PATH=$T/bb /bin/busybox sh "$EXP" prometheus -i "$T/esc.txt" >"$T/esc-bb.prom" 2>&1 || true
 	tap_check "escaping: same output under busybox" cmp "$T/esc.prom" "$T/esc-bb.prom"
 fi
 
@@ -139,8 +145,8 @@ mkdir "$T/tf"
 out=$T/tf/tcpconndiag.prom
 echo old >"$out"
 ln "$out" "$T/old-link"
-sh "$EXP" -i "$f" -o "$out"
-sh "$EXP" -i "$f" >"$T/stdout.prom"
+sh "$EXP" prometheus -i "$f" -o "$out"
+sh "$EXP" prometheus -i "$f" >"$T/stdout.prom"
 tap_check "-o: output equals stdout mode" cmp "$out" "$T/stdout.prom"
 tap_check "-o: new inode, the old file untouched (rename, not rewrite)" \
 	sh -c '[ "$(cat "$1")" = old ] && [ "$(stat -c %i "$1")" != "$(stat -c %i "$2")" ]' - "$T/old-link" "$out"
@@ -148,7 +154,7 @@ tap_check "-o: no temporary file left" test "$(ls "$T/tf")" = tcpconndiag.prom
 # A failing conversion leaves the previous file as it was.
 cp "$out" "$T/prev.prom"
 rc=0
-sh "$EXP" -i /dev/null -o "$out" 2>/dev/null || rc=$?
+sh "$EXP" prometheus -i /dev/null -o "$out" 2>/dev/null || rc=$?
 tap_check "-o: bad input fails (exit $rc) and keeps the old file" \
 	sh -c '[ "$1" -ne 0 ] && cmp -s "$2" "$3" && [ "$(ls "$4")" = tcpconndiag.prom ]' - "$rc" "$out" "$T/prev.prom" "$T/tf"
 
@@ -157,12 +163,12 @@ printf 'root:x:0:0:root:/root:/bin/bash\n' >"$T/passwd"
 printf 'counter: connect-failed 3\n' >"$T/headless"
 for bad in /dev/null "$T/passwd" "$T/headless" "$T/missing"; do
 	rc=0
-	sh "$EXP" -i "$bad" >"$T/bad.out" 2>"$T/bad.err" || rc=$?
+	sh "$EXP" prometheus -i "$bad" >"$T/bad.out" 2>"$T/bad.err" || rc=$?
 	if [ $rc -ne 0 ] && ! [ -s "$T/bad.out" ] && [ -s "$T/bad.err" ]; then
 		tap_ok "rejects ${bad#"$T"/} (exit $rc, message on stderr)"
 	else
 		tap_fail "rejects ${bad#"$T"/}" "exit $rc" "stdout: $(head -c 300 "$T/bad.out")" "stderr: $(cat "$T/bad.err")"
 	fi
 done
-tap_check "usage error exits 2" sh -c '"$@" -z >/dev/null 2>&1; [ $? -eq 2 ]' - sh "$EXP"
+tap_check "usage error exits 2" sh -c '"$@" -z >/dev/null 2>&1; [ $? -eq 2 ]' - sh "$EXP" prometheus
 tap_done

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# The module DKMS built (scripts/dkms-test.sh bundles it as /tcpconndiag.ko):
+# The module the tcpconndiag-dkms package built (lab/pkg-test.sh bundles it as /tcpconndiag.ko):
 # it loads, reports its version and diagnoses failures, and unloads.
 # Env (tcd_env): TCD_EXPECT_VERSION, dkms.conf's PACKAGE_VERSION.
 # tcd-timeout: 60

@@ -10,7 +10,7 @@ rc=0
 for v in "$@"; do
 	log=$ROOT/build/sparse-$v.log
 	mkdir -p "$ROOT/build"
-	if ! "$ROOT/scripts/build-module.sh" "$v" "$ROOT" "$ROOT/build/sparse-$v" -- C=2 >"$log" 2>&1; then
+	if ! "$ROOT/lab/build-module.sh" "$v" "$ROOT" "$ROOT/build/sparse-$v" -- C=2 >"$log" 2>&1; then
 		cat "$log"
 		echo "sparse $v: build failed"
 		rc=1

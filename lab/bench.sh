@@ -8,16 +8,16 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=scripts/matrix.sh
-. "$ROOT/scripts/matrix.sh"
+# shellcheck source=lab/matrix.sh
+. "$ROOT/lab/matrix.sh"
 [ $# -gt 0 ] || set -- 6.1
 # shellcheck disable=SC2046 # one word per kernel name
 [ "$*" != all ] || set -- $(matrix_names)
 matrix_check "$@"
-"$ROOT/scripts/fetch-kernel.sh" "$@"
+"$ROOT/lab/fetch-kernel.sh" "$@"
 mkdir -p "$ROOT/build"
 for v in "$@"; do
-	"$ROOT/scripts/build-module.sh" "$v" >"$ROOT/build/bench-build-$v.log" 2>&1 ||
+	"$ROOT/lab/build-module.sh" "$v" >"$ROOT/build/bench-build-$v.log" 2>&1 ||
 		{ cat "$ROOT/build/bench-build-$v.log"; exit 1; }
 	rc=0
 	VERBOSE=1 GUEST_TIMEOUT=1800 TEST_TIMEOUT=1700 \

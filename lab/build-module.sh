@@ -13,14 +13,13 @@
 # in parallel. MAKE_ARGS go to make as given, e.g. `-- C=2` to run sparse.
 set -euo pipefail
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lab/lib.sh
+. "$HERE/lib.sh"
 REPO="$(dirname "$HERE")"
 MODULE="${MODULE:-tcpconndiag}"
 
-log() { printf 'build-module: %s\n' "$*" >&2; }
-die() { printf 'build-module: error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=scripts/matrix.sh
+# shellcheck source=lab/matrix.sh
 . "$HERE/matrix.sh"
 usage() {
 	echo "usage: $0 NAME [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]  (NAME: $(matrix_names | tr '\n' ' '))" >&2
@@ -46,7 +45,7 @@ OUT="$(realpath -m "${POS[2]:-$REPO/build/$VER}")"
 
 K="$CACHE/kernels/$VER"
 [ -f "$K/.complete" ] && [ -s "$K/kdir" ] ||
-	die "kernel $VER has not been fetched (no $K/.complete); run: scripts/fetch-kernel.sh $VER"
+	die "kernel $VER has not been fetched (no $K/.complete); run: lab/fetch-kernel.sh $VER"
 KDIR="$(cat "$K/kdir")"
 REL="$(cat "$K/release")"
 
@@ -82,7 +81,7 @@ JOBS="-j$(nproc)"
 mkdir -p "$OUT"
 if [ "$TOOLCHAIN" != host ]; then
 	ROOT="$(cat "$K/chroot")"
-	[ -f "$ROOT$KDIR/Makefile" ] || die "$KDIR missing in chroot $ROOT; run: scripts/fetch-kernel.sh --refresh $VER"
+	[ -f "$ROOT$KDIR/Makefile" ] || die "$KDIR missing in chroot $ROOT; run: lab/fetch-kernel.sh --refresh $VER"
 	# Chroots made before sparse was part of the toolchain get it added.
 	if printf '%s\n' "${MAKE_ARGS[@]}" | grep -qE '^C=[12]$' &&
 		! chroot "$ROOT" sh -c 'command -v sparse' >/dev/null 2>&1; then

@@ -11,14 +11,12 @@
 # The mirror is the one of the host's apt sources (never hard-coded).
 set -euo pipefail
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
+# shellcheck source=lab/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR="${1:-$CACHE/trixie-root}"
 STAMP="$DIR/.tcpconndiag-ready"
 # Tools installed with apt inside the chroot: command:package.
 TOOLS="pahole:dwarves sparse:sparse"
-
-log() { printf 'trixie-chroot: %s\n' "$*" >&2; }
-die() { printf 'trixie-chroot: error: %s\n' "$*" >&2; exit 1; }
 
 # Mount points at or below DIR, deepest first.
 mounts_below() {
@@ -57,45 +55,9 @@ fi
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot)"
 
-# Mirror for suite "trixie": the host's main Debian URI (deb822 or one-line).
-host_mirror() {
-	local codename f
-	codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-	{
-		for f in /etc/apt/sources.list.d/*.sources; do
-			[ -r "$f" ] || continue
-			awk '
-			function flush() {
-				if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no" && uris != "") {
-					split(uris, u); n = split(suites, s)
-					for (i = 1; i <= n; i++) print u[1], s[i]
-				}
-				types = uris = suites = enabled = ""
-			}
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			{ k = tolower($1); $1 = "" }
-			k == "types:" { types = $0 }
-			k == "uris:" { uris = $0 }
-			k == "suites:" { suites = $0 }
-			k == "enabled:" { enabled = $0; gsub(/[ \t]/, "", enabled) }
-			END { flush() }' "$f"
-		done
-		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-			[ -r "$f" ] || continue
-			sed -E 's/#.*//; s/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
-		done
-	} | awk -v c="$codename" '$2 == c { sub(/\/+$/, "", $1); print $1; exit }'
-}
-MIRROR="${TCPCONNDIAG_MIRROR:-$(host_mirror)}"
-[ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt sources"
-
-for t in debootstrap:debootstrap chroot:coreutils; do
-	command -v "${t%%:*}" >/dev/null 2>&1 && continue
-	log "installing ${t#*:}"
-	apt-get update -qq || true
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${t#*:}" >/dev/null
-done
+# Suite "trixie" from the host's main Debian URI.
+find_mirrors
+need_tools debootstrap:debootstrap chroot:coreutils
 
 mkdir -p "$(dirname "$DIR")"
 exec 9>"$DIR.lock"

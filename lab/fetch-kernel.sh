@@ -16,71 +16,14 @@
 # only when tools are missing or for chroot kernels (debootstrap/chroot).
 set -euo pipefail
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=scripts/matrix.sh
+# shellcheck source=lab/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=lab/matrix.sh
 . "$HERE/matrix.sh"
 ALL_VERS="$(matrix_names | tr '\n' ' ')"
 
-log() { printf 'fetch-kernel: %s\n' "$*" >&2; }
-die() { printf 'fetch-kernel: error: %s\n' "$*" >&2; exit 1; }
 usage() { echo "usage: $0 [--refresh] all|NAME...  (NAME: ${ALL_VERS% })" >&2; exit 2; }
-
-# Install missing tools (CI machines start bare). Args: command:package ...
-need_tools() {
-	local t pkgs=()
-	for t in "$@"; do
-		command -v "${t%%:*}" >/dev/null 2>&1 || pkgs+=("${t#*:}")
-	done
-	[ ${#pkgs[@]} -eq 0 ] && return 0
-	[ "$(id -u)" -eq 0 ] || die "missing packages (need root to install): ${pkgs[*]}"
-	log "installing ${pkgs[*]}"
-	apt-get update -qq || true
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
-}
-
-# Print "URI SUITE" for every deb source of the host (deb822 and one-line).
-host_apt_sources() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk '
-		function flush() {
-			if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no" && uris != "") {
-				split(uris, u); n = split(suites, s)
-				for (i = 1; i <= n; i++) print u[1], s[i]
-			}
-			types = uris = suites = enabled = ""
-		}
-		/^[ \t]*#/ { next }
-		/^[ \t]*$/ { flush(); next }
-		{ k = tolower($1); $1 = "" }
-		k == "types:" { types = $0 }
-		k == "uris:" { uris = $0 }
-		k == "suites:" { suites = $0 }
-		k == "enabled:" { enabled = $0; gsub(/[ \t]/, "", enabled) }
-		END { flush() }' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		# deb [options] URI SUITE COMPONENTS...
-		sed -E 's/#.*//; s/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
-	done
-}
-
-# Set MIRROR and SEC_MIRROR from the host's apt sources (never hard-coded).
-find_mirrors() {
-	local codename srcs
-	codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-	srcs="$(host_apt_sources | sed -E 's#/+ # #')"
-	MIRROR="${TCPCONNDIAG_MIRROR:-$(awk -v c="$codename" '$2 == c { print $1; exit }' <<<"$srcs")}"
-	SEC_MIRROR="${TCPCONNDIAG_SECURITY_MIRROR:-$(awk '$2 ~ /-security$/ { print $1; exit }' <<<"$srcs")}"
-	[ -n "$MIRROR" ] || die "no Debian mirror for suite '$codename' in /etc/apt sources"
-	if [ -z "$SEC_MIRROR" ]; then
-		SEC_MIRROR="${MIRROR}-security"
-		log "no -security source found; guessing $SEC_MIRROR"
-	fi
-}
 
 suites_of() { matrix_get "$1" suites || usage; }
 # A kernel built in a chroot (toolchain other than "host").

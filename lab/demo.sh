@@ -9,17 +9,17 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=scripts/matrix.sh
-. "$ROOT/scripts/matrix.sh"
+# shellcheck source=lab/matrix.sh
+. "$ROOT/lab/matrix.sh"
 [ $# -gt 0 ] || set -- 5.10
 # shellcheck disable=SC2046 # one word per kernel name
 [ "$*" != all ] || set -- $(matrix_names)
 matrix_check "$@"
-"$ROOT/scripts/fetch-kernel.sh" "$@"
+"$ROOT/lab/fetch-kernel.sh" "$@"
 mkdir -p "$ROOT/build"
 status=0
 for VER in "$@"; do
-	"$ROOT/scripts/build-module.sh" "$VER" >"$ROOT/build/demo-build-$VER.log" 2>&1 ||
+	"$ROOT/lab/build-module.sh" "$VER" >"$ROOT/build/demo-build-$VER.log" 2>&1 ||
 		{ cat "$ROOT/build/demo-build-$VER.log"; exit 1; }
 	rc=0
 	VERBOSE=1 "$ROOT/tests/run-guest.sh" "$VER" "$ROOT/tests/demo/demo.t" >"$ROOT/build/demo-$VER.log" 2>&1 || rc=$?
