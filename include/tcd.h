@@ -68,6 +68,8 @@ enum {
 	TCD_EV_ROUTE_LOST	= 1 << 7,
 	TCD_EV_SHUTDOWN_WEDGED	= 1 << 8,
 	TCD_EV_UNSPEC_EBUSY	= 1 << 9,
+	/* An ICMP error hit the handshake while connect() held the socket. */
+	TCD_EV_SOFT_ERR		= 1 << 10,
 	/* A stall began: its end is reported (stall-ended). */
 	TCD_EV_STALLED		= TCD_EV_SADDR_LOST | TCD_EV_ROUTE_LOST,
 };
@@ -115,6 +117,9 @@ struct tcd_entry {
 	u64 handshake_ns;	/* first SYN of the stalled handshake */
 	u64 stall_ns;
 	int stall_err;
+
+	/* connect-failed: the soft error an ICMP left (SO_ERROR returns it) */
+	int soft_err;
 };
 
 /* Counters shown in /proc and reset by "clear". */
@@ -360,7 +365,10 @@ enum tcd_cause {
 extern const char *const tcd_cause_names[TCD_F_NR];
 struct tcd_failed_dest;
 void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state);
+void tcd_failed_on_return(const struct tcd_connect_call *c, int ret);
 void tcd_failed_note_caller(const struct tcd_connect_call *c);
+void tcd_failed_on_row(struct tcd_entry *e, const struct tcd_thread *me);
+void tcd_failed_soft_closed(struct sock *sk, const struct tcd_entry *e);
 bool tcd_failed_copy_at(unsigned int idx, struct tcd_failed_dest *out);
 void tcd_failed_clear_netns(u32 netns);
 

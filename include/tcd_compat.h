@@ -136,6 +136,12 @@ static inline struct sock *tcd_lookup_established6(struct net *net,
 }
 #endif
 
+/* The established hash of @net (per netns since 6.1; the global one before). */
+static inline struct inet_hashinfo *tcd_net_hashinfo(struct net *net)
+{
+	return net->ipv4.tcp_death_row.hashinfo;
+}
+
 /*
  * The listener a SYN to daddr:hnum would find, or NULL; no reference
  * (listeners are RCU-freed): call under rcu_read_lock(). Listeners live in

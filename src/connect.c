@@ -117,6 +117,7 @@ static int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		e = wedged_einval ? tcd_get_or_create(c->sk) : tcd_lookup(c->sk);
 		if (e) {
 			tcd_touch(e);
+			tcd_failed_on_row(e, &me);
 			ev = tcd_poison_on_connect(e, c, ret, state, wedged_einval, &me, now);
 			if (ev == TCD_CE_NONE)
 				stall = tcd_stall_on_connect(e, c, ret, &me, now);
@@ -129,8 +130,10 @@ static int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		else if (stall)
 			tcd_stall_alert(c->sk, &snap, ret, now);
 	}
-	if (ret && ret != -EINPROGRESS && ret != -EALREADY && ret != -EISCONN &&
-	    ret != -ERESTARTSYS && !reported)
+	if (reported)
+		tcd_failed_on_return(c, ret);
+	else if (ret && ret != -EINPROGRESS && ret != -EALREADY && ret != -EISCONN &&
+		 ret != -ERESTARTSYS)
 		tcd_failed_on_connect(c, ret, state);
 	return 0;
 }

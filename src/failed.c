@@ -155,13 +155,48 @@ static struct tcd_icmp tcd_icmps[TCD_ICMP_RECENT];
 static unsigned int tcd_icmp_next;
 static DEFINE_RAW_SPINLOCK(tcd_icmp_lock);
 
-static void tcd_icmp_add(const struct tcd_icmp *r)
+/*
+ * Remember @r; @err is the errno tcp_v[46]_err() makes of it. When the
+ * connecting socket is owned by its connect() at that moment (the ICMP
+ * came back within the syscall: veth, loopback routes), the kernel only
+ * stores a soft error: SO_ERROR returns it while the handshake goes on,
+ * and an application that then gives up leaves no tcp_done(). Mark such a
+ * socket's row; its destruction reports the failure.
+ */
+static void tcd_icmp_add(struct sk_buff *skb, const struct tcd_icmp *r, int err)
 {
+	struct net *net = dev_net(skb->dev);
+	struct tcd_entry *e;
 	unsigned long flags;
+	struct sock *sk;
 
 	raw_spin_lock_irqsave(&tcd_icmp_lock, flags);
 	tcd_icmps[tcd_icmp_next++ % TCD_ICMP_RECENT] = *r;
 	raw_spin_unlock_irqrestore(&tcd_icmp_lock, flags);
+	if (!err)
+		return;
+	/* The socket the quoted SYN came from, as tcp_v[46]_err() finds it. */
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (r->family == AF_INET6)
+		sk = tcd_lookup_established6(net, tcd_net_hashinfo(net), &r->dst.v6, r->dport,
+					     &r->src.v6, ntohs(r->sport), skb->skb_iif, 0);
+	else
+#endif
+		sk = tcd_lookup_established4(net, tcd_net_hashinfo(net), r->dst.v4, r->dport,
+					     r->src.v4, ntohs(r->sport), skb->skb_iif, 0);
+	rcu_read_unlock();
+	if (!sk)
+		return;
+	if (sk_fullsock(sk) && READ_ONCE(sk->sk_state) == TCP_SYN_SENT && tcd_is_tcp(sk) &&
+	    sock_owned_by_user_nocheck(sk)) {
+		raw_spin_lock_irqsave(&tcd_lock, flags);
+		e = tcd_get_or_create(sk);
+		e->events |= TCD_EV_SOFT_ERR;
+		e->soft_err = -err;
+		raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	}
+	sock_gen_put(sk);
 }
 
 /*
@@ -175,6 +210,7 @@ static int tcd_v4_err_pre(struct kprobe *p, struct pt_regs *regs)
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + (iph->ihl << 2));
 	struct tcd_icmp r = { .family = AF_INET };
+	int err = 0;
 
 	tcd_hit(TCD_P_V4_ERR);
 	r.ns = ktime_get_ns();
@@ -185,7 +221,13 @@ static int tcd_v4_err_pre(struct kprobe *p, struct pt_regs *regs)
 	r.sport = th->source;
 	r.dport = th->dest;
 	r.from.v4 = ip_hdr(skb)->saddr;
-	tcd_icmp_add(&r);
+	if (r.type == ICMP_DEST_UNREACH && r.code <= NR_ICMP_UNREACH)
+		err = icmp_err_convert[r.code].errno;
+	else if (r.type == ICMP_TIME_EXCEEDED)
+		err = EHOSTUNREACH;
+	else if (r.type == ICMP_PARAMETERPROB)
+		err = EPROTO;
+	tcd_icmp_add(skb, &r, err);
 	return 0;
 }
 
@@ -197,6 +239,7 @@ static int tcd_v6_err_pre(struct kprobe *p, struct pt_regs *regs)
 	const struct ipv6hdr *hdr = (const struct ipv6hdr *)skb->data;
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + (int)tcd_arg(regs, 4));
 	struct tcd_icmp r = { .family = AF_INET6 };
+	int err = 0;
 
 	tcd_hit(TCD_P_V6_ERR);
 	r.ns = ktime_get_ns();
@@ -207,7 +250,13 @@ static int tcd_v6_err_pre(struct kprobe *p, struct pt_regs *regs)
 	r.sport = th->source;
 	r.dport = th->dest;
 	r.from.v6 = ipv6_hdr(skb)->saddr;
-	tcd_icmp_add(&r);
+	/* Only errors; icmpv6_err_convert() says whether it is fatal, not whether it is one. */
+	if (r.type < ICMPV6_INFOMSG_MASK && r.type != ICMPV6_PKT_TOOBIG) {
+		icmpv6_err_convert(r.type, r.code, &err);
+		tcd_icmp_add(skb, &r, err);
+	} else {
+		tcd_icmp_add(skb, &r, 0);
+	}
 #endif
 	return 0;
 }
@@ -285,7 +334,29 @@ struct tcd_failure {
 	u32 acc_q, acc_max;
 	bool has_icmp;
 	struct tcd_icmp icmp;
+	int handshake_err;	/* the socket's error, when connect() returned another */
+	u32 uid;
+	char cgroup[TCD_CGROUP_LEN];
+	const void *key;	/* the socket, for a deferred line: identity only */
 };
+
+/*
+ * A blocking connect()'s failure seen in tcp_done(), kept for its return:
+ * the line then says what connect() returned (another thread's send() or
+ * recv() may have consumed the socket's error first) and is formatted in
+ * the caller's context. A full pool prints its oldest entry at once.
+ */
+#define TCD_PENDING 32
+
+struct tcd_pending {
+	const void *sk;		/* NULL: free */
+	pid_t pid;
+	u64 ns;
+	struct tcd_failure f;
+};
+
+static struct tcd_pending tcd_pending[TCD_PENDING];
+static DEFINE_RAW_SPINLOCK(tcd_pending_lock);
 
 /*
  * Count @f against its destination and cause; returns whether it may be
@@ -344,19 +415,27 @@ static bool tcd_fdest_hit(const struct tcd_failure *f, const char *cgroup,
 	return ok;
 }
 
-static void tcd_failure_report(struct sock *sk, const struct tcd_failure *f)
+/* The socket's owner, while @sk is alive: the line may be printed later. */
+static void tcd_failure_owner(struct sock *sk, struct tcd_failure *f)
 {
-	char cgroup[TCD_CGROUP_LEN], ip[64];
+	f->uid = tcd_sk_uid(sk);
+	tcd_sk_cgroup(sk, f->cgroup, sizeof(f->cgroup));
+}
+
+static void tcd_failure_report(const struct tcd_failure *f)
+{
 	unsigned int supp = 0;
 	struct tcd_line line;
+	char ip[64];
 
 	tcd_count(TCD_C_CAUSE_FIRST + f->cause);
-	tcd_sk_cgroup(sk, cgroup, sizeof(cgroup));
-	if (!tcd_fdest_hit(f, cgroup, &supp))
+	if (!tcd_fdest_hit(f, f->cgroup, &supp))
 		return;
 	tcd_line_start(&line, "connect-failed", &f->t, f->family, &f->src, &f->dst, f->err);
-	tcd_line_add(&line, " uid=%u cgroup=%s mode=%s cause=%s", tcd_sk_uid(sk), cgroup,
+	tcd_line_add(&line, " uid=%u cgroup=%s mode=%s cause=%s", f->uid, f->cgroup,
 		     f->blocking ? "blocking" : "nonblocking", tcd_cause_names[f->cause]);
+	if (f->handshake_err && f->handshake_err != f->err)
+		tcd_line_add(&line, " handshake_err=%s", tcd_errname(f->handshake_err));
 	if (f->cause == TCD_F_BACKLOG_FULL)
 		tcd_line_add(&line, " accept_queue=%u/%u", f->acc_q, f->acc_max);
 	if (f->cause == TCD_F_NO_SYNACK) {
@@ -385,6 +464,74 @@ static void tcd_failure_report(struct sock *sk, const struct tcd_failure *f)
 	tcd_alert_print_info(&line, supp, tcd_cause_hints[f->cause],
 			     f->cause == TCD_F_OTHER && f->err == -EINTR ?
 			     ": a signal interrupted connect(); the handshake goes on" : NULL);
+}
+
+/* Keep @f for the return of the blocking connect() that sleeps on @sk. */
+static void tcd_failure_defer(const struct tcd_failure *f)
+{
+	struct tcd_pending *p, *slot = NULL;
+	struct tcd_failure old;
+	unsigned long flags;
+	bool evicted = false;
+	int i;
+
+	raw_spin_lock_irqsave(&tcd_pending_lock, flags);
+	for (i = 0; i < TCD_PENDING; i++) {
+		p = &tcd_pending[i];
+		if (!p->sk) {
+			slot = p;
+			break;
+		}
+		if (!slot || p->ns < slot->ns)
+			slot = p;
+	}
+	if (slot->sk) {
+		old = slot->f;
+		evicted = true;
+	}
+	slot->sk = f->key;
+	slot->pid = f->t.pid;
+	slot->ns = ktime_get_ns();
+	slot->f = *f;
+	raw_spin_unlock_irqrestore(&tcd_pending_lock, flags);
+	if (evicted)
+		tcd_failure_report(&old);
+}
+
+/* The failure tcp_done() kept for this thread's connect() on @sk. */
+static bool tcd_failure_take(const struct sock *sk, struct tcd_failure *f)
+{
+	unsigned long flags;
+	bool found = false;
+	int i;
+
+	raw_spin_lock_irqsave(&tcd_pending_lock, flags);
+	for (i = 0; i < TCD_PENDING; i++) {
+		struct tcd_pending *p = &tcd_pending[i];
+
+		if (p->sk == sk && p->pid == current->pid) {
+			*f = p->f;
+			p->sk = NULL;
+			found = true;
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&tcd_pending_lock, flags);
+	return found;
+}
+
+/* The hub: the blocking connect() whose failure tcp_done() saw returned @ret. */
+void tcd_failed_on_return(const struct tcd_connect_call *c, int ret)
+{
+	struct tcd_failure f;
+
+	if (!tcd_failure_take(c->sk, &f))
+		return;		/* printed already: the pool overflowed */
+	if (ret) {
+		f.handshake_err = f.err;
+		f.err = ret;
+	}
+	tcd_failure_report(&f);
 }
 
 /* An errno tcp_v4_err()/tcp_v6_err() set from an ICMP error. */
@@ -485,23 +632,26 @@ static u8 tcd_cause_of(struct net *net, const struct tcd_failure *f)
 static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)tcd_arg(regs, 0);
-	struct tcd_failure f = { };
+	struct tcd_failure f;
 	struct tcd_entry *e;
 	unsigned long flags;
 	u32 events = 0;
 	int err;
 
 	tcd_hit(TCD_P_DONE);
+	/* Every connection ends here: the test that it failed comes first. */
 	if (READ_ONCE(sk->sk_state) != TCP_SYN_SENT || !tcd_is_tcp(sk))
 		return 0;
 	err = READ_ONCE(sk->sk_err);
 	if (!err)
 		return 0;
+	memset(&f, 0, sizeof(f));
 	f.family = sk->sk_family;
 	f.err = -err;
 	f.netns = sock_net(sk)->ns.inum;
 	tcd_endpoints_from_sk(sk, &f.src, &f.dst);
 	/* A blocking connect() sleeps on it: that thread, which then stays quiet. */
+	f.key = sk;
 	f.blocking = tcd_waiter_report(sk, TCD_W_CONNECT, &f.t);
 	if (!f.blocking && !tcd_caller_find(sk, &f.t))
 		strscpy(f.t.comm, "?", sizeof(f.t.comm));
@@ -510,8 +660,11 @@ static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 	if (tcd_table_maybe_has(sk)) {
 		raw_spin_lock_irqsave(&tcd_lock, flags);
 		e = tcd_lookup(sk);
-		if (e)
+		if (e) {
 			events = e->events;
+			/* Reported here: its destruction need not. */
+			e->events &= ~TCD_EV_SOFT_ERR;
+		}
 		raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	}
 	if (events & TCD_EV_SADDR_LOST) {
@@ -537,8 +690,46 @@ static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 			}
 		}
 	}
-	tcd_failure_report(sk, &f);
+	tcd_failure_owner(sk, &f);
+	if (f.blocking)
+		tcd_failure_defer(&f);
+	else
+		tcd_failure_report(&f);
 	return 0;
+}
+
+/* The hub, under tcd_lock: a non-blocking connect() of a socket with a row. */
+void tcd_failed_on_row(struct tcd_entry *e, const struct tcd_thread *me)
+{
+	/* Its ICMP came within this very call: name its caller. */
+	if ((e->events & TCD_EV_SOFT_ERR) && !e->connector.pid)
+		e->connector = *me;
+}
+
+/*
+ * inet_sock_destruct() of a socket an ICMP error soft-failed in SYN_SENT
+ * (see tcd_icmp_add()) that tcp_done() never ended: the application gave
+ * up on it, unless a segment (SYN-ACK) came since.
+ */
+void tcd_failed_soft_closed(struct sock *sk, const struct tcd_entry *e)
+{
+	struct tcd_failure f = { };
+
+	if (READ_ONCE(tcp_sk(sk)->segs_in))
+		return;
+	f.family = e->family;
+	f.err = e->soft_err;
+	f.netns = e->netns;
+	f.src = e->src;
+	f.dst = e->dst;
+	f.t = e->connector;
+	f.t.kind = TCD_W_NONE;
+	if (!f.t.pid)
+		strscpy(f.t.comm, "?", sizeof(f.t.comm));
+	f.cause = TCD_F_ICMP;
+	f.has_icmp = tcd_icmp_find(sk, f.family, &f.src, &f.dst, &f.icmp);
+	tcd_failure_owner(sk, &f);
+	tcd_failure_report(&f);
 }
 
 /*
@@ -583,7 +774,8 @@ void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state)
 		f.cause = TCD_F_NO_ROUTE;
 	else
 		f.cause = tcd_cause_of(sock_net(sk), &f);
-	tcd_failure_report(sk, &f);
+	tcd_failure_owner(sk, &f);
+	tcd_failure_report(&f);
 }
 
 static const struct tcd_probe_desc tcd_failed_descs[] = {

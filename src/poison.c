@@ -335,14 +335,24 @@ static int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	struct tcd_entry *e;
 	unsigned long flags;
 
+	struct tcd_entry snap;
+	bool soft = false;
+
 	tcd_hit(TCD_P_DESTRUCT);
 	if (!tcd_table_maybe_has(sk))
 		return 0;
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(sk);
-	if (e)
+	if (e) {
+		soft = e->events & TCD_EV_SOFT_ERR;
+		if (soft)
+			snap = *e;
 		tcd_remove_entry(e);
+	}
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	/* A handshake the application gave up on after an ICMP error (failed.c). */
+	if (soft)
+		tcd_failed_soft_closed(sk, &snap);
 	return 0;
 }
 

@@ -103,7 +103,7 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	static const char *const ev_names[] = {
 		"socket-poisoned", "connect-on-poisoned", "shutdown-ebusy", "sender-epipe",
 		"saddr-lost", "stall-ended", "disconnect-ebusy", "route-lost",
-		"shutdown-wedged", "unspec-ebusy",
+		"shutdown-wedged", "unspec-ebusy", "soft-error",
 	};
 	u64 now = ktime_get_ns();
 	char s[64], d[64], cg[TCD_CGROUP_LEN];

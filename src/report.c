@@ -180,7 +180,9 @@ bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed)
 		l->suppressed++;
 	}
 	raw_spin_unlock_irqrestore(&tcd_limit_lock, flags);
-	tcd_count(ok ? TCD_C_ALERTS : TCD_C_ALERTS_SUPPRESSED);
+	/* connect-failed lines have their own counters (failed-printed/-suppressed). */
+	if (kind != TCD_A_FAILED)
+		tcd_count(ok ? TCD_C_ALERTS : TCD_C_ALERTS_SUPPRESSED);
 	return ok;
 }
 

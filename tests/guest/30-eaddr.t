@@ -54,7 +54,7 @@ eaddr_alerts() {
 
 # all_alerts MARK: alerts of any kind since MARK.
 all_alerts() {
-	dmesg_since_mark "$1" | grep 'tcpconndiag: [a-z-]* .*pid='
+	dmesg_since_mark "$1" | grep 'tcpconndiag: [a-z-]* .*pid=' | diag_alerts
 }
 
 nlines() {

@@ -268,6 +268,13 @@ rows_outlived_ok() {
 	fi
 }
 
+# diag_alerts: drop connect-failed lines from stdin. The ordinary failures
+# every test provokes are explained there (45-failed.t tests them); the other
+# tests check the diagnoses.
+diag_alerts() {
+	grep -v 'tcpconndiag: connect-failed '
+}
+
 # alert_kv LINE KEY: the value of " KEY=" in an alert or /proc LINE.
 alert_kv() {
 	printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p" | head -n 1
