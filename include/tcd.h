@@ -76,7 +76,7 @@ struct tcd_entry {
 	struct hlist_node hnode;
 	struct list_head lru;
 	const void *key;	/* the struct sock address: identity only */
-	unsigned long ino;	/* its socket inode, 0 if unknown: see tcd_lookup() */
+	u64 cookie;		/* its socket cookie: see tcd_lookup() */
 	u32 netns;		/* net->ns.inum of the socket */
 	u16 family;
 	u8 state;		/* TCP state when last updated */
