@@ -78,7 +78,7 @@ struct tcd_entry {
 	struct hlist_node hnode;
 	struct list_head lru;
 	const void *key;	/* the struct sock address: identity only */
-	unsigned long ino;	/* its socket inode, 0 if unknown: see tcd_lookup() */
+	u64 cookie;		/* its socket cookie: see tcd_lookup() */
 	u32 netns;		/* net->ns.inum of the socket */
 	u32 uid;		/* sk_uid, in the initial user namespace */
 	u64 cgid;		/* the socket's cgroup (v2) id: see tcd_cgroup_path_by_id() */

@@ -17,8 +17,12 @@
  *				e49e4aff7ec1 "ipv4: Fix data-races around
  *				sysctl_ip_dynaddr" made it a READ_ONCE u8)
  * TCD_HAVE_SK_PORT_RANGE	91d0b78c5177 "inet: Add IP_LOCAL_PORT_RANGE socket
- *				option" (v6.3; 6.1.31+); 41db7626b732 made it return
- *				bool (v6.8)
+ *				option" (v6.3; 6.1.31+)
+ * TCD_HAVE_SK_PORT_RANGE_STEP1	207184853dbd "tcp/dccp: change source port selection
+ *				at connect() time" (v6.8): a socket with the option
+ *				set scans every port, not by parity. Detected from
+ *				its prerequisite 41db7626b732 "inet: returns a bool
+ *				from inet_sk_get_local_port_range()" (same series)
  * TCD_HAVE_SYN_LINEAR_TIMEOUTS	ccce324dabfe "tcp: make the first N SYN RTO backoffs
  *				linear" (v6.5)
  * TCD_HAVE_TCP_USEC_TS		614e8316aa4c "tcp: add support for usec resolution in
@@ -225,23 +229,30 @@ static inline int tcd_tcp_tw_reuse(const struct net *net)
 }
 
 /*
- * inet_sk_get_local_port_range(): the effective ephemeral range of @sk.
- * Returns true when the socket's own IP_LOCAL_PORT_RANGE narrowed it. Its
- * return type changed (void in 6.1 backports, bool later), so compare with
- * the netns range instead of trusting it.
+ * The ephemeral range __inet_hash_connect() scanned for @sk, and how: the
+ * return value is its step. 2: by parity, so an odd range leaves one port
+ * out. 1: every port, on kernels where a socket with IP_LOCAL_PORT_RANGE set
+ * at all (narrowing or not) scans that way. *narrowed: the socket's own
+ * range moved a bound (range_from=socket); the kernel's bool says "option
+ * set", not "narrowed", so compare with the netns range instead.
  */
-static inline bool tcd_inet_sk_get_local_port_range(const struct sock *sk, int *low, int *high)
+static inline int tcd_local_port_range(const struct sock *sk, int *low, int *high,
+				       bool *narrowed)
 {
-	int nlow, nhigh;
+	int nlow, nhigh, step = 2;
 
 	inet_get_local_port_range(sock_net(sk), &nlow, &nhigh);
-#ifdef TCD_HAVE_SK_PORT_RANGE
+#if defined(TCD_HAVE_SK_PORT_RANGE_STEP1)
+	if (inet_sk_get_local_port_range(sk, low, high))
+		step = 1;
+#elif defined(TCD_HAVE_SK_PORT_RANGE)
 	inet_sk_get_local_port_range(sk, low, high);
 #else
 	*low = nlow;
 	*high = nhigh;
 #endif
-	return *low != nlow || *high != nhigh;
+	*narrowed = *low != nlow || *high != nhigh;
+	return step;
 }
 
 /* The route cookie inet6_sk_rebuild_header() checks; IPv4 uses 0. */

@@ -184,15 +184,15 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 }
 
 /*
- * How many ports __inet_hash_connect() tried: an even count of the range
- * (it scans by parity, twice; an odd range leaves one port out), less the
- * ports in net.ipv4.ip_local_reserved_ports (*reserved).
+ * How many ports __inet_hash_connect() tried: the range, less one when it
+ * scans an odd range by parity (step 2, an even count), less the ports in
+ * net.ipv4.ip_local_reserved_ports (*reserved).
  */
-static int tcd_ports_scanned(struct net *net, int low, int high, int *reserved)
+static int tcd_ports_scanned(struct net *net, int low, int high, int step, int *reserved)
 {
 	int n = high - low + 1;
 
-	if (n > 1)
+	if (step == 2 && n > 1)
 		n &= ~1;
 	*reserved = 0;
 #ifdef CONFIG_SYSCTL
@@ -247,15 +247,17 @@ static int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *r
 			     state < 0 ? "none-found" : tcd_state_name(state));
 		hint = TCD_HINT_BOUND;
 	} else {
-		int low, high, ports, reserved;
-		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
+		int low, high, ports, reserved, step;
+		bool own;
+
+		step = tcd_local_port_range(d->sk, &low, &high, &own);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
 		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_owner(&line, d->sk);
-		ports = tcd_ports_scanned(sock_net(d->sk), low, high, &reserved);
+		ports = tcd_ports_scanned(sock_net(d->sk), low, high, step, &reserved);
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
 			     low, high, ports, reserved, own ? "socket" : "sysctl",
 			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);

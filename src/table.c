@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/ktime.h>
+#include <linux/sock_diag.h>
 #include "tcd.h"
 
 DEFINE_RAW_SPINLOCK(tcd_lock);
@@ -70,47 +71,44 @@ bool tcd_table_maybe_has(const struct sock *sk)
 }
 
 /*
- * The inode number of @sk's struct socket, 0 when it has none (orphaned, or
- * a child not yet accepted). Unlike the sock's address it is not reused, so
- * it tells a row's socket from a later one allocated at the same address.
- * The caller is inside a probed call on @sk; the inode is freed by RCU.
+ * @sk's socket cookie, made now if it has none. The kernel never hands a
+ * cookie out twice (a 64-bit counter, per-CPU batches), so, unlike the
+ * sock's address, it tells a row's socket from a later one the slab puts
+ * there. sock_diag_save_cookie() is the exported way to have the kernel
+ * make it: lock-free atomics under preempt_disable(), safe in any context,
+ * and the value SO_COOKIE and sock_diag later report (made once, then
+ * fixed), so making it early changes nothing for them.
  */
-static unsigned long tcd_sk_ino(const struct sock *sk)
+static u64 tcd_sk_cookie(struct sock *sk)
 {
-	struct socket *sock;
-	unsigned long ino = 0;
+	u32 c[2];
 
-	rcu_read_lock();
-	sock = READ_ONCE(sk->sk_socket);
-	if (sock)
-		ino = SOCK_INODE(sock)->i_ino;
-	rcu_read_unlock();
-	return ino;
+	if (!atomic64_read(&sk->sk_cookie))
+		sock_diag_save_cookie(sk, c);
+	return atomic64_read(&sk->sk_cookie);
 }
 
 /*
  * A missed inet_sock_destruct hit (kprobe recursion: it fired in a softirq
  * that interrupted another probe's handler) leaves the dead socket's row in
  * place. The next socket at that address must not inherit its events, so a
- * row whose socket identity differs is dropped here and counted as stale.
+ * row whose cookie is not the socket's is dropped here and counted as stale.
+ * Every row's socket got its cookie when the row was made, so reading is
+ * enough: another socket's is 0 (none made yet) or a different number.
  */
 struct tcd_entry *tcd_lookup(const struct sock *sk)
 {
 	struct tcd_entry *e;
-	unsigned long ino;
 
 	lockdep_assert_held(&tcd_lock);
 	hlist_for_each_entry(e, tcd_bucket(sk), hnode) {
 		if (e->key != sk)
 			continue;
-		ino = tcd_sk_ino(sk);
-		if (e->ino && ino && e->ino != ino) {
+		if (e->cookie != (u64)atomic64_read(&sk->sk_cookie)) {
 			tcd_remove_entry(e);
 			tcd_stale++;
 			return NULL;
 		}
-		if (!e->ino)
-			e->ino = ino;
 		return e;
 	}
 	return NULL;
@@ -154,7 +152,7 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	list_del(&e->lru);
 	memset(e, 0, sizeof(*e));
 	e->key = sk;
-	e->ino = tcd_sk_ino(sk);
+	e->cookie = tcd_sk_cookie(sk);
 	e->netns = sock_net(sk)->ns.inum;
 	e->uid = tcd_sk_uid(sk);
 	e->cgid = tcd_sk_cgroup_id(sk);
