@@ -206,3 +206,8 @@ max=$(((t1 - t0) / 5 + 2))
 diag "storm: $STORM refused connects in $((t1 - t0)) s, $dp printed, $ds suppressed"
 missed=$(missed_task_probes)
 is "no task-context probe missed a hit" "${missed:-0}" 0
+
+# One real line per cause, and the /proc table, for the record.
+dmesg_since_mark failed | grep -o 'tcpconndiag: connect-failed .*' |
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^cause=/) c = $i; if (!(c in s)) { s[c] = 1; print "# " $0 } }'
+grep -E '^(failed-dest|counter: (cause|failed))' $P | sed 's/^/# /'
