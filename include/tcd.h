@@ -53,6 +53,7 @@ struct tcd_thread {
 	pid_t pid;		/* thread id, as gettid() returns it */
 	pid_t tgid;
 	u8 kind;		/* enum tcd_wait_kind, for a blocked thread */
+	u8 reported;		/* waiters.c: failed.c reported its connect's failure */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -84,6 +85,7 @@ struct tcd_entry {
 	u64 cgid;		/* the socket's cgroup (v2) id: see tcd_cgroup_path_by_id() */
 	u16 family;
 	u8 state;		/* TCP state when last updated */
+	bool unarmed;		/* made while destruction was not tracked */
 	u32 events;
 	u64 created_ns;
 	u64 updated_ns;
@@ -175,6 +177,10 @@ extern raw_spinlock_t tcd_lock;
 extern u64 tcd_evictions;
 extern u64 tcd_stale;
 extern unsigned int tcd_used;
+extern unsigned int tcd_unarmed;
+extern bool tcd_destruct_armed;
+void tcd_destruct_track(void);
+void tcd_destruct_track_stop(void);
 int tcd_table_init(unsigned int capacity);
 void tcd_table_exit(void);
 bool tcd_table_maybe_has(const struct sock *sk);
@@ -250,8 +256,7 @@ enum tcd_probe_id {
 	TCD_P_CONNECT,
 	TCD_P_DISCONNECT,
 	TCD_P_HASH_CONNECT,
-	TCD_P_REBUILD,
-	TCD_P_REBUILD6,
+	TCD_P_RETRANSMIT,
 	TCD_P_WAIT_CONNECT,
 	TCD_P_SHUTDOWN,
 	TCD_P_WAIT_MEMORY,
@@ -316,14 +321,13 @@ size_t tcd_probe_instance_bytes(void);
  * the return handler is done.
  */
 struct tcd_connect_call {
-	struct socket *sock;
-	struct sock *sk;
+	struct sock *sk;	/* its socket is sk->sk_socket (grafted) */
 	const struct sockaddr *uaddr;
-	int addr_len;
 	u64 start_ns;
-	int sock_state;		/* sock->state at entry */
-	int flags;		/* the call's file flags: O_NONBLOCK */
+	int addr_len;
 	int slot;		/* waiters.c, for a blocking connect() */
+	u8 sock_state;		/* sock->state at entry */
+	bool nonblock;		/* the call's O_NONBLOCK */
 	bool unspec;		/* connect(AF_UNSPEC): a disconnect request */
 };
 
@@ -345,6 +349,8 @@ void tcd_poison_alert(enum tcd_connect_event ev, struct sock *sk, const struct t
 bool tcd_stall_on_connect(struct tcd_entry *e, const struct tcd_connect_call *c, int ret,
 			  const struct tcd_thread *me, u64 now);
 void tcd_stall_alert(struct sock *sk, const struct tcd_entry *e, int ret, u64 now);
+/* eaddr.c: connect() returned EADDRNOTAVAIL */
+void tcd_eaddr_on_connect(const struct tcd_connect_call *c);
 
 /* failed.c: why a connect failed (connect-failed). */
 enum tcd_cause {

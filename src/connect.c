@@ -3,8 +3,8 @@
  * The hub: the return of __inet_stream_connect(), where every connect()
  * ends. It owns that probe, the fast path, the errno accounting and the one
  * table lookup, and hands the call to each diagnosis: poison.c (a wedged or
- * poisoned socket), saddr.c (the end of a source-address or route stall)
- * and failed.c (why the connect failed).
+ * poisoned socket), saddr.c (the end of a source-address or route stall),
+ * eaddr.c (EADDRNOTAVAIL) and failed.c (why the connect failed).
  *
  * The success path (0, EINPROGRESS, EALREADY, EISCONN) takes no lock and
  * allocates nothing: a lock-free hash pre-check, and for a non-blocking
@@ -57,7 +57,6 @@ static int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 	int addr_len = (int)tcd_arg(regs, 2);
 
 	tcd_hit(TCD_P_CONNECT);
-	c->sock = sock;
 	c->sk = sock->sk;
 	if (!tcd_is_tcp(c->sk))
 		return 1;
@@ -66,12 +65,12 @@ static int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 	c->start_ns = ktime_get_ns();
 	c->sock_state = READ_ONCE(sock->state);
 	/* Blocking is the call's flag, not the file's (io_uring passes its own). */
-	c->flags = (int)tcd_arg(regs, 3);
+	c->nonblock = (int)tcd_arg(regs, 3) & O_NONBLOCK;
 	c->slot = -1;
 	c->unspec = uaddr && addr_len >= (int)sizeof(uaddr->sa_family) &&
 		    uaddr->sa_family == AF_UNSPEC;
 	/* A blocking connect() may sleep in inet_wait_for_connect(): name it. */
-	if (!(c->flags & O_NONBLOCK) && !c->unspec &&
+	if (!c->nonblock && !c->unspec &&
 	    (c->sock_state == SS_UNCONNECTED || c->sock_state == SS_CONNECTING))
 		c->slot = tcd_waiter_add(c->sk, TCD_W_CONNECT);
 	return 0;
@@ -81,7 +80,7 @@ static int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_connect_call *c = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
-	int state = READ_ONCE(c->sock->state);
+	int state = READ_ONCE(c->sk->sk_socket->state);
 	enum tcd_connect_event ev = TCD_CE_NONE;
 	bool wedged_einval, reported, stall = false;
 	struct tcd_entry snap;
@@ -130,6 +129,8 @@ static int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		else if (stall)
 			tcd_stall_alert(c->sk, &snap, ret, now);
 	}
+	if (ret == -EADDRNOTAVAIL)
+		tcd_eaddr_on_connect(c);
 	if (reported)
 		tcd_failed_on_return(c, ret);
 	else if (ret && ret != -EINPROGRESS && ret != -EALREADY && ret != -EISCONN &&

@@ -73,7 +73,7 @@ static const char *const tcd_cause_hints[TCD_F_NR] = {
  * success path, no lock (a per-slot sequence, odd while written) and no
  * allocation. A slot lost to a collision only leaves pid=? on a line.
  */
-#define TCD_CALLER_BITS 7
+#define TCD_CALLER_BITS 6
 
 struct tcd_caller {
 	unsigned int seq;
@@ -108,7 +108,7 @@ void tcd_failed_note_caller(const struct tcd_connect_call *c)
 		return;
 	smp_wmb();
 	w->sk = c->sk;
-	w->ino = SOCK_INODE(c->sock)->i_ino;
+	w->ino = SOCK_INODE(c->sk->sk_socket)->i_ino;
 	w->t.pid = current->pid;
 	w->t.tgid = current->tgid;
 	w->t.kind = TCD_W_NONE;
@@ -346,7 +346,7 @@ struct tcd_failure {
  * recv() may have consumed the socket's error first) and is formatted in
  * the caller's context. A full pool prints its oldest entry at once.
  */
-#define TCD_PENDING 32
+#define TCD_PENDING 16
 
 struct tcd_pending {
 	const void *sk;		/* NULL: free */
@@ -744,7 +744,7 @@ void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state)
 	f.family = sk->sk_family;
 	f.err = ret;
 	f.netns = sock_net(sk)->ns.inum;
-	f.blocking = !(c->flags & O_NONBLOCK);
+	f.blocking = !c->nonblock;
 	tcd_thread_current(&f.t);
 	tcd_endpoints_from_sk(sk, &f.src, &f.dst);
 	/* The destination asked for: a failed connect may have cleared the socket's. */

@@ -145,6 +145,15 @@ static int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *r
 	if (!tcd_is_tcp(d->sk))
 		return 1;
 	d->wait_pending = tcd_sk_wait_pending(d->sk);
+	/*
+	 * Its return matters only with other threads blocked on the socket:
+	 * EBUSY needs sk_wait_pending (stable here: both change under the
+	 * socket lock), and the EPIPE case a failing connect() of ours. A
+	 * close() with SO_LINGER 0, or a plain disconnect, skips the return.
+	 */
+	if (TCD_GUARD_POISON_POSSIBLE ? d->wait_pending <= 0 :
+	    !tcd_waiting_here(d->sk, TCD_W_CONNECT))
+		return 1;
 	tcd_endpoints_from_sk(d->sk, &d->src, &d->dst);
 	return 0;
 }

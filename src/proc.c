@@ -35,7 +35,7 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 	struct tcd_probe_stat st;
 	struct tcd_dest d;
 	unsigned long flags;
-	unsigned int used;
+	unsigned int used, unarmed;
 	u64 evictions, stale, now = ktime_get_ns();
 	int i;
 
@@ -83,11 +83,13 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 	}
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	used = tcd_used;
+	unarmed = tcd_unarmed;
 	evictions = tcd_evictions;
 	stale = tcd_stale;
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
-	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu\n", used,
-		   tcd_capacity, evictions, stale);
+	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu destruct=%s unarmed=%u\n",
+		   used, tcd_capacity, evictions, stale,
+		   READ_ONCE(tcd_destruct_armed) ? "tracked" : "off", unarmed);
 	seq_puts(m, "sockets:\n");
 }
 

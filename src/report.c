@@ -49,6 +49,7 @@ void tcd_thread_current(struct tcd_thread *t)
 	t->pid = current->pid;
 	t->tgid = current->tgid;
 	t->kind = TCD_W_NONE;
+	t->reported = 0;
 	memcpy(t->comm, current->comm, TASK_COMM_LEN);
 	tcd_thread_sanitize(t);
 }
@@ -295,7 +296,7 @@ u32 tcd_sk_uid(const struct sock *sk)
  * Recently seen paths are kept by id so /proc rows can show them.
  */
 #define TCD_CGROUP_DEPTH 16
-#define TCD_CGROUP_CACHE 64
+#define TCD_CGROUP_CACHE 32
 
 struct tcd_cgroup_name {
 	u64 id;

@@ -16,6 +16,8 @@ DEFINE_RAW_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
 u64 tcd_stale;
 unsigned int tcd_used;
+/* Rows made while socket destruction was not tracked: they may outlive their socket. */
+unsigned int tcd_unarmed;
 
 static struct tcd_entry *tcd_entries;
 static struct hlist_head *tcd_buckets;
@@ -120,7 +122,10 @@ void tcd_remove_entry(struct tcd_entry *e)
 	hlist_del(&e->hnode);
 	list_move(&e->lru, &tcd_free);
 	e->key = NULL;
-	tcd_used--;
+	if (e->unarmed)
+		tcd_unarmed--;
+	if (!--tcd_used)
+		tcd_destruct_track();
 }
 
 /* @e was updated: it becomes the most recently updated row (evicted last). */
@@ -163,7 +168,12 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	tcd_endpoints_from_sk(sk, &e->src, &e->dst);
 	hlist_add_head(&e->hnode, tcd_bucket(sk));
 	list_add_tail(&e->lru, &tcd_lru);
-	tcd_used++;
+	/* The first row turns socket-destruction tracking on (probes.c). */
+	if (!tcd_used++ || !READ_ONCE(tcd_destruct_armed))
+		tcd_destruct_track();
+	e->unarmed = !READ_ONCE(tcd_destruct_armed);
+	if (e->unarmed)
+		tcd_unarmed++;
 	return e;
 }
 

@@ -28,9 +28,7 @@
 struct tcd_waiter {
 	const void *sk;		/* NULL: free */
 	unsigned int seq;	/* odd while the fields below change */
-	struct tcd_thread t;
-	/* failed.c reported this connect's failure (fits in t's padding) */
-	u8 reported;
+	struct tcd_thread t;	/* t.reported: set by tcd_waiter_report() */
 };
 
 static struct tcd_waiter *tcd_waiters;
@@ -96,7 +94,7 @@ int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind)
 		w->t.tgid = current->tgid;
 		w->t.kind = kind;
 		memcpy(w->t.comm, current->comm, TASK_COMM_LEN);
-		WRITE_ONCE(w->reported, 0);
+		WRITE_ONCE(w->t.reported, 0);
 		smp_wmb();
 		WRITE_ONCE(w->seq, w->seq + 1);
 		smp_store_release(&w->sk, sk);
@@ -113,7 +111,7 @@ bool tcd_waiter_del(int idx)
 
 	if (idx < 0)
 		return false;
-	reported = READ_ONCE(tcd_waiters[idx].reported);
+	reported = READ_ONCE(tcd_waiters[idx].t.reported);
 	smp_store_release(&tcd_waiters[idx].sk, NULL);
 	return reported;
 }
@@ -175,7 +173,7 @@ bool tcd_waiter_report(const struct sock *sk, enum tcd_wait_kind kind, struct tc
 		w = tcd_waiter_slot(sk, i);
 		if (!tcd_waiter_read(w, sk, out) || out->kind != kind)
 			continue;
-		WRITE_ONCE(w->reported, 1);
+		WRITE_ONCE(w->t.reported, 1);
 		tcd_thread_sanitize(out);
 		return true;
 	}
