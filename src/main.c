@@ -29,9 +29,9 @@ MODULE_PARM_DESC(capacity, "Sockets tracked at once, preallocated at load (16..2
  * period (127 s by default): size for the number of connects that may be
  * blocked at once, or their returns are missed (nmissed in /proc).
  */
-unsigned int tcd_maxactive = 2048;
+unsigned int tcd_maxactive = 1024;
 module_param_named(maxactive, tcd_maxactive, uint, 0444);
-MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 2048");
+MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 1024");
 
 /* The other probed functions never sleep for long. */
 unsigned int tcd_maxactive_short = 256;

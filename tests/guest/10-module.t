@@ -58,8 +58,8 @@ for sym in __inet_stream_connect tcp_disconnect __inet_hash_connect tcp_retransm
 	tap_check "probe line for $sym" \
 		grep -qE "^probe: $sym hits=[0-9]+ nmissed=0 maxactive=[0-9]+$" /tmp/proc1
 done
-tap_check "maxactive of __inet_stream_connect is the parameter (2048)" \
-	grep -q "^probe: __inet_stream_connect .* maxactive=2048$" /tmp/proc1
+tap_check "maxactive of __inet_stream_connect is the parameter (1024)" \
+	grep -q "^probe: __inet_stream_connect .* maxactive=1024$" /tmp/proc1
 for c in connect-failed socket-poisoned connect-on-poisoned shutdown-ebusy sender-epipe \
 	eaddrnotavail-ephemeral-exhausted eaddrnotavail-bound-port-in-use saddr-lost stall-ended \
 	cause-no-listener cause-peer-reset cause-listener-backlog-full cause-no-synack \
