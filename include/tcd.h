@@ -18,6 +18,7 @@
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <net/sock.h>
+#include "tcd_pure.h"
 
 #ifndef TCD_VERSION
 #error "TCD_VERSION comes from dkms.conf via Kbuild"
@@ -26,18 +27,6 @@
 
 /* Threads remembered per socket; more are counted, not named. */
 #define TCD_MAX_WAITERS 2
-/* Fits the longest alert (IPv6 saddr-lost with its hint) with room to spare. */
-#define TCD_ALERT_LEN 1024
-
-union tcd_addr {
-	__be32 v4;
-	struct in6_addr v6;
-};
-
-struct tcd_endpoint {
-	union tcd_addr addr;
-	u16 port;		/* host order */
-};
 
 /* The wait a blocked thread was in (waiters.c). */
 enum tcd_wait_kind {
@@ -47,13 +36,6 @@ enum tcd_wait_kind {
 	TCD_W_RECV,		/* recv(): sk_wait_data() */
 	TCD_W_OTHER,
 	TCD_W_NR
-};
-
-struct tcd_thread {
-	pid_t pid;		/* thread id, as gettid() returns it */
-	pid_t tgid;
-	u8 kind;		/* enum tcd_wait_kind, for a blocked thread */
-	char comm[TASK_COMM_LEN];
 };
 
 /* Event bits on a socket's row. */
@@ -186,12 +168,7 @@ bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out);
 void tcd_table_clear_netns(u32 netns);
 
 /* report.c */
-struct tcd_line {
-	char buf[TCD_ALERT_LEN];
-	int len;
-	bool truncated;
-};
-__printf(2, 3) void tcd_line_add(struct tcd_line *l, const char *fmt, ...);
+/* struct tcd_line, tcd_line_add(), tcd_fmt_ep(), tcd_thread_sanitize(): tcd_pure.h */
 void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thread *t,
 		    u16 family, const struct tcd_endpoint *src,
 		    const struct tcd_endpoint *dst, int err);
@@ -206,10 +183,8 @@ void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_th
 void tcd_thread_current(struct tcd_thread *t);
 void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
 			   struct tcd_endpoint *dst);
-int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep);
 const char *tcd_errname(int err);
 const char *tcd_state_name(int state);
-void tcd_thread_sanitize(struct tcd_thread *t);
 
 /* waiters.c: lock-free registry of threads blocked on a socket */
 extern const char *const tcd_wait_names[TCD_W_NR];

@@ -92,8 +92,8 @@ static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_end
 		    d->ep.port == dst->port && !memcmp(&d->ep.addr, &dst->addr, sizeof(d->ep.addr)))
 			goto found;
 		if (!d->count ||
-		    (victim->count && (d->count < victim->count ||
-				       (d->count == victim->count && d->last_ns < victim->last_ns))))
+		    (victim->count &&
+		     tcd_evict_before(d->count, d->last_ns, victim->count, victim->last_ns)))
 			victim = d;
 	}
 	d = victim;

@@ -379,8 +379,8 @@ static bool tcd_fdest_hit(const struct tcd_failure *f, const char *cgroup,
 		    d->cause == f->cause && d->ep.port == f->dst.port &&
 		    !memcmp(&d->ep.addr, &f->dst.addr, sizeof(d->ep.addr)))
 			break;
-		if (!victim || d->count < victim->count ||
-		    (d->count == victim->count && d->last_ns < victim->last_ns))
+		if (!victim ||
+		    tcd_evict_before(d->count, d->last_ns, victim->count, victim->last_ns))
 			victim = d;
 	}
 	if (i == TCD_MAX_FAILED_DESTS) {
