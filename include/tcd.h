@@ -61,7 +61,9 @@ struct tcd_entry {
 	struct list_head lru;
 	const void *key;	/* the struct sock address: identity only */
 	u64 cookie;		/* its socket cookie: see tcd_lookup() */
-	u32 netns;		/* net->ns.inum of the socket */
+	u64 netns;		/* tcd_netns_id() of the socket's namespace */
+	struct tcd_net *ns;	/* whose rows list holds @ns_node; NULL: none */
+	struct list_head ns_node;
 	u32 uid;		/* sk_uid, in the initial user namespace */
 	u64 cgid;		/* the socket's cgroup (v2) id: see tcd_cgroup_path_by_id() */
 	u16 family;
@@ -103,6 +105,18 @@ struct tcd_entry {
 	/* connect-failed: the soft error an ICMP left (SO_ERROR returns it) */
 	int soft_err;
 };
+
+/*
+ * Per network namespace (main.c, net_generic): the rows of its sockets, so
+ * that its exit or "clear" costs its own rows, not a walk of the table.
+ */
+struct tcd_net {
+	struct list_head rows;	/* tcd_entry.ns_node; under tcd_lock */
+	unsigned int nr_rows;	/* on @rows; under tcd_lock */
+	bool exiting;		/* under tcd_lock: its exit began, link no more rows */
+	u64 id;			/* tcd_netns_id() where the kernel has no net_cookie */
+};
+struct tcd_net *tcd_net(const struct net *net);
 
 /* Counters shown in /proc and reset by "clear". */
 enum tcd_counter {
@@ -165,7 +179,7 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk);
 void tcd_touch(struct tcd_entry *e);
 void tcd_remove_entry(struct tcd_entry *e);
 bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out);
-void tcd_table_clear_netns(u32 netns);
+void tcd_table_clear_netns(struct net *net, bool exiting);
 
 /* report.c */
 /* struct tcd_line, tcd_line_add(), tcd_fmt_ep(), tcd_thread_sanitize(): tcd_pure.h */
@@ -345,7 +359,7 @@ void tcd_failed_note_caller(const struct tcd_connect_call *c);
 void tcd_failed_on_row(struct tcd_entry *e, const struct tcd_thread *me);
 void tcd_failed_soft_closed(struct sock *sk, const struct tcd_entry *e);
 bool tcd_failed_copy_at(unsigned int idx, struct tcd_failed_dest *out);
-void tcd_failed_clear_netns(u32 netns);
+void tcd_failed_clear_netns(u64 netns);
 
 /* Failures by destination and cause (/proc failed-dest lines). */
 #define TCD_MAX_FAILED_DESTS 32
@@ -354,7 +368,7 @@ struct tcd_failed_dest {
 	u8 cause;
 	u8 blocking;
 	struct tcd_endpoint ep;
-	u32 netns;
+	u64 netns;
 	int err;
 	u64 count;
 	u64 last_ns;
@@ -373,13 +387,13 @@ bool tcd_is_tcp(const struct sock *sk);
 struct tcd_dest {
 	u16 family;
 	struct tcd_endpoint ep;
-	u32 netns;
+	u64 netns;
 	u64 count;
 	u64 last_ns;
 	unsigned long last_alert;	/* jiffies */
 	unsigned int suppressed;
 };
 bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out);
-void tcd_dests_clear_netns(u32 netns);
+void tcd_dests_clear_netns(u64 netns);
 
 #endif /* TCD_H */

@@ -52,7 +52,7 @@ bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 	return used;
 }
 
-void tcd_dests_clear_netns(u32 netns)
+void tcd_dests_clear_netns(u64 netns)
 {
 	unsigned long flags;
 	int i;
@@ -77,7 +77,7 @@ void tcd_dests_clear_netns(u32 netns)
  * suppressed=N on the destination's next printed line.
  */
 static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_endpoint *dst,
-			 u32 netns, u64 *count, unsigned int *suppressed)
+			 u64 netns, u64 *count, unsigned int *suppressed)
 {
 	struct tcd_dest *d, *victim = &list[0];
 	unsigned int gsupp;
@@ -238,7 +238,7 @@ static int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *r
 		int state = tcd_holder_state(d, &src, &dst);
 
 		tcd_count(TCD_C_EADDR_BOUND);
-		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, sock_net(d->sk)->ns.inum,
+		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, tcd_netns_id(sock_net(d->sk)),
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_owner(&line, d->sk);
@@ -253,7 +253,7 @@ static int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *r
 		step = tcd_local_port_range(d->sk, &low, &high, &own);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
-		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
+		alert = tcd_dest_hit(tcd_dests, family, &dst, tcd_netns_id(sock_net(d->sk)),
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_owner(&line, d->sk);
