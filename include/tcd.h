@@ -18,6 +18,7 @@
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <net/sock.h>
+#include "tcd_pure.h"
 
 #ifndef TCD_VERSION
 #error "TCD_VERSION comes from dkms.conf via Kbuild"
@@ -26,18 +27,6 @@
 
 /* Threads remembered per socket; more are counted, not named. */
 #define TCD_MAX_WAITERS 2
-/* Fits the longest alert (IPv6 saddr-lost with its hint) with room to spare. */
-#define TCD_ALERT_LEN 1024
-
-union tcd_addr {
-	__be32 v4;
-	struct in6_addr v6;
-};
-
-struct tcd_endpoint {
-	union tcd_addr addr;
-	u16 port;		/* host order */
-};
 
 /* The wait a blocked thread was in (waiters.c). */
 enum tcd_wait_kind {
@@ -47,14 +36,6 @@ enum tcd_wait_kind {
 	TCD_W_RECV,		/* recv(): sk_wait_data() */
 	TCD_W_OTHER,
 	TCD_W_NR
-};
-
-struct tcd_thread {
-	pid_t pid;		/* thread id, as gettid() returns it */
-	pid_t tgid;
-	u8 kind;		/* enum tcd_wait_kind, for a blocked thread */
-	u8 reported;		/* waiters.c: failed.c reported its connect's failure */
-	char comm[TASK_COMM_LEN];
 };
 
 /* Event bits on a socket's row. */
@@ -80,7 +61,9 @@ struct tcd_entry {
 	struct list_head lru;
 	const void *key;	/* the struct sock address: identity only */
 	u64 cookie;		/* its socket cookie: see tcd_lookup() */
-	u32 netns;		/* net->ns.inum of the socket */
+	u64 netns;		/* tcd_netns_id() of the socket's namespace */
+	struct tcd_net *ns;	/* whose rows list holds @ns_node; NULL: none */
+	struct list_head ns_node;
 	u32 uid;		/* sk_uid, in the initial user namespace */
 	u64 cgid;		/* the socket's cgroup (v2) id: see tcd_cgroup_path_by_id() */
 	u16 family;
@@ -123,6 +106,18 @@ struct tcd_entry {
 	/* connect-failed: the soft error an ICMP left (SO_ERROR returns it) */
 	int soft_err;
 };
+
+/*
+ * Per network namespace (main.c, net_generic): the rows of its sockets, so
+ * that its exit or "clear" costs its own rows, not a walk of the table.
+ */
+struct tcd_net {
+	struct list_head rows;	/* tcd_entry.ns_node; under tcd_lock */
+	unsigned int nr_rows;	/* on @rows; under tcd_lock */
+	bool exiting;		/* under tcd_lock: its exit began, link no more rows */
+	u64 id;			/* tcd_netns_id() where the kernel has no net_cookie */
+};
+struct tcd_net *tcd_net(const struct net *net);
 
 /* Counters shown in /proc and reset by "clear". */
 enum tcd_counter {
@@ -189,15 +184,10 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk);
 void tcd_touch(struct tcd_entry *e);
 void tcd_remove_entry(struct tcd_entry *e);
 bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out);
-void tcd_table_clear_netns(u32 netns);
+void tcd_table_clear_netns(struct net *net, bool exiting);
 
 /* report.c */
-struct tcd_line {
-	char buf[TCD_ALERT_LEN];
-	int len;
-	bool truncated;
-};
-__printf(2, 3) void tcd_line_add(struct tcd_line *l, const char *fmt, ...);
+/* struct tcd_line, tcd_line_add(), tcd_fmt_ep(), tcd_thread_sanitize(): tcd_pure.h */
 void tcd_line_start(struct tcd_line *l, const char *event, const struct tcd_thread *t,
 		    u16 family, const struct tcd_endpoint *src,
 		    const struct tcd_endpoint *dst, int err);
@@ -212,10 +202,8 @@ void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_th
 void tcd_thread_current(struct tcd_thread *t);
 void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
 			   struct tcd_endpoint *dst);
-int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep);
 const char *tcd_errname(int err);
 const char *tcd_state_name(int state);
-void tcd_thread_sanitize(struct tcd_thread *t);
 
 /* waiters.c: lock-free registry of threads blocked on a socket */
 extern const char *const tcd_wait_names[TCD_W_NR];
@@ -376,7 +364,7 @@ void tcd_failed_note_caller(const struct tcd_connect_call *c);
 void tcd_failed_on_row(struct tcd_entry *e, const struct tcd_thread *me);
 void tcd_failed_soft_closed(struct sock *sk, const struct tcd_entry *e);
 bool tcd_failed_copy_at(unsigned int idx, struct tcd_failed_dest *out);
-void tcd_failed_clear_netns(u32 netns);
+void tcd_failed_clear_netns(u64 netns);
 
 /* Failures by destination and cause (/proc failed-dest lines). */
 #define TCD_MAX_FAILED_DESTS 32
@@ -385,7 +373,7 @@ struct tcd_failed_dest {
 	u8 cause;
 	u8 blocking;
 	struct tcd_endpoint ep;
-	u32 netns;
+	u64 netns;
 	int err;
 	u64 count;
 	u64 last_ns;
@@ -404,13 +392,13 @@ bool tcd_is_tcp(const struct sock *sk);
 struct tcd_dest {
 	u16 family;
 	struct tcd_endpoint ep;
-	u32 netns;
+	u64 netns;
 	u64 count;
 	u64 last_ns;
 	unsigned long last_alert;	/* jiffies */
 	unsigned int suppressed;
 };
 bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out);
-void tcd_dests_clear_netns(u32 netns);
+void tcd_dests_clear_netns(u64 netns);
 
 #endif /* TCD_H */

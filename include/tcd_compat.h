@@ -40,6 +40,11 @@
  *				kernfs_node::name." (v6.15): the cgroup path walk
  * TCD_HAVE_SOCKADDR_UNSIZED	85cb0757d7e1 "net: Convert proto_ops connect() callbacks
  *				to use sockaddr_unsized" (v6.19): compile probe
+ * TCD_HAVE_NET_COOKIE		3d368ab87cf6 "net: initialize net->net_cookie at netns
+ *				setup" (v5.12): a u64 set once per namespace from a
+ *				counter never reset. Before it (5.10) an atomic64_t
+ *				made on first use by __net_gen_cookie(), which is not
+ *				exported: the module numbers namespaces itself
  *
  * compat/signatures.c must compile: it pins the argument lists of the
  * other probed functions, which the handlers read by position. IPv6 became
@@ -60,6 +65,23 @@
 #include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
+#include <net/net_namespace.h>
+#include "tcd.h"
+
+/*
+ * The key of a network namespace's rows and destinations: unlike its inode
+ * number, which a later namespace may get, never handed out twice.
+ */
+static inline u64 tcd_netns_id(const struct net *net)
+{
+#ifdef TCD_HAVE_NET_COOKIE
+	return net->net_cookie;
+#else
+	const struct tcd_net *tn = tcd_net(net);
+
+	return tn ? tn->id : 0;
+#endif
+}
 
 /* The connect-race guard this kernel has (see README, "poisoned socket"). */
 #if defined(TCD_HAVE_SK_DISCONNECTS)

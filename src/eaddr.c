@@ -68,7 +68,7 @@ bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 	return used;
 }
 
-void tcd_dests_clear_netns(u32 netns)
+void tcd_dests_clear_netns(u64 netns)
 {
 	unsigned long flags;
 	int i;
@@ -93,7 +93,7 @@ void tcd_dests_clear_netns(u32 netns)
  * suppressed=N on the destination's next printed line.
  */
 static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_endpoint *dst,
-			 u32 netns, u64 *count, unsigned int *suppressed)
+			 u64 netns, u64 *count, unsigned int *suppressed)
 {
 	struct tcd_dest *d, *victim = &list[0];
 	unsigned int gsupp;
@@ -108,8 +108,8 @@ static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_end
 		    d->ep.port == dst->port && !memcmp(&d->ep.addr, &dst->addr, sizeof(d->ep.addr)))
 			goto found;
 		if (!d->count ||
-		    (victim->count && (d->count < victim->count ||
-				       (d->count == victim->count && d->last_ns < victim->last_ns))))
+		    (victim->count &&
+		     tcd_evict_before(d->count, d->last_ns, victim->count, victim->last_ns)))
 			victim = d;
 	}
 	d = victim;
@@ -287,7 +287,7 @@ void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
 		int state = tcd_holder_state(sk, d, &src, &dst);
 
 		tcd_count(TCD_C_EADDR_BOUND);
-		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, sock_net(sk)->ns.inum,
+		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, tcd_netns_id(sock_net(sk)),
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_owner(&line, sk);
@@ -302,7 +302,7 @@ void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
 		step = tcd_local_port_range(sk, &low, &high, &own);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
-		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(sk)->ns.inum,
+		alert = tcd_dest_hit(tcd_dests, family, &dst, tcd_netns_id(sock_net(sk)),
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_owner(&line, sk);

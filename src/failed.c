@@ -306,7 +306,7 @@ bool tcd_failed_copy_at(unsigned int idx, struct tcd_failed_dest *out)
 	return used;
 }
 
-void tcd_failed_clear_netns(u32 netns)
+void tcd_failed_clear_netns(u64 netns)
 {
 	unsigned long flags;
 	int i;
@@ -324,7 +324,7 @@ struct tcd_failure {
 	u8 cause;
 	bool blocking;
 	int err;
-	u32 netns;
+	u64 netns;
 	struct tcd_endpoint src, dst;
 	struct tcd_thread t;
 	char dev[IFNAMSIZ];
@@ -379,8 +379,8 @@ static bool tcd_fdest_hit(const struct tcd_failure *f, const char *cgroup,
 		    d->cause == f->cause && d->ep.port == f->dst.port &&
 		    !memcmp(&d->ep.addr, &f->dst.addr, sizeof(d->ep.addr)))
 			break;
-		if (!victim || d->count < victim->count ||
-		    (d->count == victim->count && d->last_ns < victim->last_ns))
+		if (!victim ||
+		    tcd_evict_before(d->count, d->last_ns, victim->count, victim->last_ns))
 			victim = d;
 	}
 	if (i == TCD_MAX_FAILED_DESTS) {
@@ -648,7 +648,7 @@ static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 	memset(&f, 0, sizeof(f));
 	f.family = sk->sk_family;
 	f.err = -err;
-	f.netns = sock_net(sk)->ns.inum;
+	f.netns = tcd_netns_id(sock_net(sk));
 	tcd_endpoints_from_sk(sk, &f.src, &f.dst);
 	/* A blocking connect() sleeps on it: that thread, which then stays quiet. */
 	f.key = sk;
@@ -743,7 +743,7 @@ void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state)
 
 	f.family = sk->sk_family;
 	f.err = ret;
-	f.netns = sock_net(sk)->ns.inum;
+	f.netns = tcd_netns_id(sock_net(sk));
 	f.blocking = !c->nonblock;
 	tcd_thread_current(&f.t);
 	tcd_endpoints_from_sk(sk, &f.src, &f.dst);

@@ -14,6 +14,7 @@
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -78,20 +79,53 @@ const char *const tcd_counter_names[TCD_C_NR] = {
 };
 static_assert(TCD_C_CAUSE_LAST - TCD_C_CAUSE_FIRST + 1 == TCD_F_NR);
 
+static unsigned int tcd_net_gen_id __read_mostly;
+
 /*
- * Rows and destinations are keyed by the netns inode number, which the
- * kernel reuses: forget a namespace's entries when it exits, or the next
- * namespace to get its number would see them.
+ * NULL only for a namespace our init has not run for; registration and
+ * namespace setup and cleanup exclude each other (pernet_ops_rwsem), so
+ * every namespace a probe can see has had it.
+ */
+struct tcd_net *tcd_net(const struct net *net)
+{
+	return net_generic(net, tcd_net_gen_id);
+}
+
+#ifndef TCD_HAVE_NET_COOKIE
+/* Namespace ids where the kernel has no net_cookie: never reused while loaded. */
+static atomic64_t tcd_net_next_id = ATOMIC64_INIT(0);
+#endif
+
+/* Runs for every namespace at registration, then for each new one. */
+static int __net_init tcd_net_init(struct net *net)
+{
+	struct tcd_net *tn = tcd_net(net);
+
+	INIT_LIST_HEAD(&tn->rows);
+#ifndef TCD_HAVE_NET_COOKIE
+	tn->id = atomic64_inc_return(&tcd_net_next_id);
+#endif
+	return 0;
+}
+
+/*
+ * Rows and destinations are keyed by an id never reused, so a later
+ * namespace cannot see them; they are dropped here to free the slots,
+ * each namespace's rows from its own list (at rmmod: once per namespace,
+ * each at the cost of its own rows).
  */
 static void __net_exit tcd_net_exit(struct net *net)
 {
-	tcd_table_clear_netns(net->ns.inum);
-	tcd_dests_clear_netns(net->ns.inum);
-	tcd_failed_clear_netns(net->ns.inum);
+	tcd_table_clear_netns(net, true);
+	tcd_dests_clear_netns(tcd_netns_id(net));
+	tcd_failed_clear_netns(tcd_netns_id(net));
 }
 
 static struct pernet_operations tcd_net_ops = {
+	.init = tcd_net_init,
 	.exit = tcd_net_exit,
+	.id = &tcd_net_gen_id,
+	.size = sizeof(struct tcd_net),
 };
 
 static int tcd_check_params(void)

@@ -32,18 +32,6 @@ static unsigned int alert_interval = 5;
 module_param(alert_interval, uint, 0644);
 MODULE_PARM_DESC(alert_interval, "Rate-limit window for alerts, in seconds (default 5)");
 
-/* comm is sanitised so alerts stay key=value parsable. */
-void tcd_thread_sanitize(struct tcd_thread *t)
-{
-	int i;
-
-	t->comm[TASK_COMM_LEN - 1] = '\0';
-	for (i = 0; t->comm[i]; i++)
-		if (t->comm[i] <= ' ' || t->comm[i] > '~' || t->comm[i] == '"' ||
-		    t->comm[i] == '=')
-			t->comm[i] = '?';
-}
-
 void tcd_thread_current(struct tcd_thread *t)
 {
 	t->pid = current->pid;
@@ -71,14 +59,6 @@ void tcd_endpoints_from_sk(struct sock *sk, struct tcd_endpoint *src,
 	}
 	src->port = ntohs(inet->inet_sport);
 	dst->port = ntohs(inet->inet_dport);
-}
-
-/* IPv4 as a.b.c.d:port, IPv6 as [addr]:port. */
-int tcd_fmt_ep(char *buf, size_t len, u16 family, const struct tcd_endpoint *ep)
-{
-	if (family == AF_INET6)
-		return scnprintf(buf, len, "[%pI6c]:%u", &ep->addr.v6, ep->port);
-	return scnprintf(buf, len, "%pI4:%u", &ep->addr.v4, ep->port);
 }
 
 const char *tcd_errname(int err)
@@ -146,13 +126,7 @@ unsigned long tcd_alert_interval(void)
 	return min_t(unsigned long, READ_ONCE(alert_interval), 86400UL) * HZ;
 }
 
-/* Per-kind fixed-window limiter: alert_burst lines per alert_interval. */
-struct tcd_limit {
-	unsigned long window_start;
-	unsigned int printed;
-	unsigned int suppressed;
-};
-
+/* Per-kind fixed-window limiters: alert_burst lines per alert_interval. */
 static struct tcd_limit tcd_limits[TCD_A_NR];
 static DEFINE_RAW_SPINLOCK(tcd_limit_lock);
 
@@ -163,23 +137,12 @@ static DEFINE_RAW_SPINLOCK(tcd_limit_lock);
  */
 bool tcd_alert_allowed(enum tcd_alert_kind kind, unsigned int *suppressed)
 {
-	struct tcd_limit *l = &tcd_limits[kind];
 	unsigned long flags, now = jiffies;
 	bool ok;
 
 	raw_spin_lock_irqsave(&tcd_limit_lock, flags);
-	if (!l->window_start || time_after(now, l->window_start + tcd_alert_interval())) {
-		l->window_start = now;
-		l->printed = 0;
-	}
-	ok = l->printed < READ_ONCE(alert_burst);
-	if (ok) {
-		l->printed++;
-		*suppressed = l->suppressed;
-		l->suppressed = 0;
-	} else {
-		l->suppressed++;
-	}
+	ok = tcd_limit_take(&tcd_limits[kind], now, tcd_alert_interval(),
+			    READ_ONCE(alert_burst), suppressed);
 	raw_spin_unlock_irqrestore(&tcd_limit_lock, flags);
 	/* connect-failed lines have their own counters (failed-printed/-suppressed). */
 	if (kind != TCD_A_FAILED)
@@ -235,22 +198,6 @@ void tcd_reset_alert_limits(void)
 	raw_spin_lock_irqsave(&tcd_limit_lock, flags);
 	memset(tcd_limits, 0, sizeof(tcd_limits));
 	raw_spin_unlock_irqrestore(&tcd_limit_lock, flags);
-}
-
-void tcd_line_add(struct tcd_line *l, const char *fmt, ...)
-{
-	size_t room = sizeof(l->buf) - l->len;
-	va_list args;
-	int n;
-
-	va_start(args, fmt);
-	n = vsnprintf(l->buf + l->len, room, fmt, args);
-	va_end(args);
-	if (n >= room) {
-		l->truncated = true;
-		n = room - 1;
-	}
-	l->len += n;
 }
 
 void tcd_line_thread(struct tcd_line *l, const char *prefix, const struct tcd_thread *t)

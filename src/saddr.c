@@ -44,26 +44,11 @@
 #define TCD_HINT_STALL "; use a non-blocking connect with a deadline or a lower TCP_SYNCNT"
 #define TCD_HINT_ROUTE_EST "the connection's route is gone (interface down, route withdrawn, VPN device gone); data retransmits fail until the route returns or tcp_retries2/TCP_USER_TIMEOUT kills it: check ip route"
 
-/*
- * Seconds from the first SYN until connect() gives up: the (retries +
- * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s
- * (TCP_TIMEOUT_INIT), then they double up to the RTO ceiling: 1, 2, 4, 8
- * (15 s) for 3 retries and no linear timeouts; 1, 1, 1, 1, 1, 2, 4, 8
- * (19 s) with 6.5+'s default of 4; with the default 6 retries 127 s, and
- * 131 s on 6.5+.
- */
+/* Seconds from the first SYN until connect() gives up: tcd_syn_giveup_calc(). */
 static unsigned int tcd_syn_giveup_s(const struct sock *sk, unsigned int retries)
 {
-	unsigned int i, rto = TCP_TIMEOUT_INIT, cap = max(tcd_rto_max(sk), 1U);
-	unsigned int linear = tcd_tcp_syn_linear_timeouts(sock_net(sk));
-	unsigned long total = 0;
-
-	for (i = 0; i <= retries + linear; i++) {
-		total += min(rto, cap);
-		if (i >= linear)
-			rto = min(rto << 1, cap);
-	}
-	return total / HZ;
+	return tcd_syn_giveup_calc(retries, tcd_tcp_syn_linear_timeouts(sock_net(sk)),
+				   TCP_TIMEOUT_INIT, tcd_rto_max(sk), HZ);
 }
 
 /* An IPv6 socket that is not talking IPv4 through a v4-mapped address. */

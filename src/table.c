@@ -11,6 +11,7 @@
 #include <linux/ktime.h>
 #include <linux/sock_diag.h>
 #include "tcd.h"
+#include "tcd_compat.h"
 
 DEFINE_RAW_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
@@ -40,8 +41,10 @@ int tcd_table_init(unsigned int capacity)
 	tcd_nr_entries = capacity;
 	for (i = 0; i < nbuckets; i++)
 		INIT_HLIST_HEAD(&tcd_buckets[i]);
-	for (i = 0; i < capacity; i++)
+	for (i = 0; i < capacity; i++) {
 		list_add_tail(&tcd_entries[i].lru, &tcd_free);
+		INIT_LIST_HEAD(&tcd_entries[i].ns_node);
+	}
 	return 0;
 }
 
@@ -121,6 +124,11 @@ void tcd_remove_entry(struct tcd_entry *e)
 	lockdep_assert_held(&tcd_lock);
 	hlist_del(&e->hnode);
 	list_move(&e->lru, &tcd_free);
+	if (e->ns) {
+		list_del_init(&e->ns_node);
+		e->ns->nr_rows--;
+		e->ns = NULL;
+	}
 	e->key = NULL;
 	if (e->unarmed)
 		tcd_unarmed--;
@@ -140,6 +148,8 @@ void tcd_touch(struct tcd_entry *e)
 struct tcd_entry *tcd_get_or_create(struct sock *sk)
 {
 	struct tcd_entry *e = tcd_lookup(sk);
+	struct net *net = sock_net(sk);
+	struct tcd_net *tn;
 	u64 now;
 
 	if (e) {
@@ -158,7 +168,15 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	memset(e, 0, sizeof(*e));
 	e->key = sk;
 	e->cookie = tcd_sk_cookie(sk);
-	e->netns = sock_net(sk)->ns.inum;
+	INIT_LIST_HEAD(&e->ns_node);
+	e->netns = tcd_netns_id(net);
+	/* A namespace past its exit hook keeps its rows off the list (LRU only). */
+	tn = tcd_net(net);
+	if (tn && !tn->exiting) {
+		list_add_tail(&e->ns_node, &tn->rows);
+		tn->nr_rows++;
+		e->ns = tn;
+	}
 	e->uid = tcd_sk_uid(sk);
 	e->cgid = tcd_sk_cgroup_id(sk);
 	e->family = sk->sk_family;
@@ -197,15 +215,35 @@ bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out)
 	return used;
 }
 
-void tcd_table_clear_netns(u32 netns)
-{
-	unsigned long flags;
-	unsigned int i;
+/*
+ * Forget @net's rows: its own list, so the cost is its rows, not the
+ * table's capacity (a namespace that never had a row costs one lock).
+ * Batches keep the lock, which probes spin on with IRQs off, short; a
+ * "clear" stops after the rows it found, so new ones cannot keep it
+ * going. @exiting: @net's exit hook, after which no row joins the list.
+ */
+#define TCD_CLEAR_BATCH 64
 
-	for (i = 0; i < tcd_nr_entries; i++) {
+void tcd_table_clear_netns(struct net *net, bool exiting)
+{
+	struct tcd_net *tn = tcd_net(net);
+	unsigned int n, todo = UINT_MAX;
+	unsigned long flags;
+	bool more;
+
+	if (!tn)
+		return;
+	do {
 		raw_spin_lock_irqsave(&tcd_lock, flags);
-		if (tcd_entries[i].key && tcd_entries[i].netns == netns)
-			tcd_remove_entry(&tcd_entries[i]);
+		if (exiting)
+			tn->exiting = true;
+		if (todo == UINT_MAX)
+			todo = tn->nr_rows;
+		for (n = 0; n < TCD_CLEAR_BATCH && todo && !list_empty(&tn->rows); n++, todo--)
+			tcd_remove_entry(list_first_entry(&tn->rows, struct tcd_entry, ns_node));
+		more = todo && !list_empty(&tn->rows);
 		raw_spin_unlock_irqrestore(&tcd_lock, flags);
-	}
+		if (more)
+			cond_resched();
+	} while (more);
 }
