@@ -14,8 +14,6 @@
 
 int (*tcd_p_disconnect)(struct sock *, int) = tcp_disconnect;
 int (*tcd_p_rebuild)(struct sock *) = inet_sk_rebuild_header;
-/* saddr.c: the retransmission whose rebuild_header() may fail. */
-int (*tcd_p_rtx)(struct sock *, struct sk_buff *, int) = tcp_retransmit_skb;
 int (*tcd_p_shutdown)(struct socket *, int) = inet_shutdown;
 void (*tcd_p_destruct)(struct sock *) = inet_sock_destruct;
 int (*tcd_p_wait_connect)(struct sock *, long *) = sk_stream_wait_connect;

@@ -68,7 +68,6 @@ struct tcd_entry {
 	u64 cgid;		/* the socket's cgroup (v2) id: see tcd_cgroup_path_by_id() */
 	u16 family;
 	u8 state;		/* TCP state when last updated */
-	bool unarmed;		/* made while destruction was not tracked */
 	u32 events;
 	u64 created_ns;
 	u64 updated_ns;
@@ -172,10 +171,7 @@ extern raw_spinlock_t tcd_lock;
 extern u64 tcd_evictions;
 extern u64 tcd_stale;
 extern unsigned int tcd_used;
-extern unsigned int tcd_unarmed;
-extern bool tcd_destruct_armed;
-void tcd_destruct_track(void);
-void tcd_destruct_track_stop(void);
+
 int tcd_table_init(unsigned int capacity);
 void tcd_table_exit(void);
 bool tcd_table_maybe_has(const struct sock *sk);
@@ -244,7 +240,8 @@ enum tcd_probe_id {
 	TCD_P_CONNECT,
 	TCD_P_DISCONNECT,
 	TCD_P_HASH_CONNECT,
-	TCD_P_RETRANSMIT,
+	TCD_P_REBUILD,
+	TCD_P_REBUILD6,
 	TCD_P_WAIT_CONNECT,
 	TCD_P_SHUTDOWN,
 	TCD_P_WAIT_MEMORY,

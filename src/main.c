@@ -37,7 +37,7 @@ MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__i
 /* The other probed functions never sleep for long. */
 unsigned int tcd_maxactive_short = 256;
 module_param_named(maxactive_short, tcd_maxactive_short, uint, 0444);
-MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, tcp_retransmit_skb, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
+MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, *_sk_rebuild_header, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
 
 atomic64_t tcd_counters[TCD_C_NR];
 const char *const tcd_counter_names[TCD_C_NR] = {
@@ -184,7 +184,6 @@ out_proc:
 	tcd_proc_exit();
 out_pernet:
 	unregister_pernet_subsys(&tcd_net_ops);
-	tcd_destruct_track_stop();
 out_waiters:
 	tcd_waiters_exit();
 out_table:
@@ -198,8 +197,6 @@ static void __exit tcd_exit(void)
 	tcd_probes_unregister();
 	tcd_proc_exit();
 	unregister_pernet_subsys(&tcd_net_ops);
-	/* A namespace that exited meanwhile may have queued the tracking work. */
-	tcd_destruct_track_stop();
 	tcd_waiters_exit();
 	tcd_table_exit();
 	pr_info("unloaded\n");

@@ -10,7 +10,6 @@
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
-#include <linux/workqueue.h>
 #include "tcd.h"
 
 DEFINE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);
@@ -34,49 +33,6 @@ struct tcd_probe {
 
 static struct tcd_probe *tcd_probes;
 static unsigned int tcd_nr_probes;
-
-/*
- * inet_sock_destruct fires twice per connection, and only matters to rows:
- * its kprobe is armed while the table has rows (from a work item: arming
- * patches kernel text and sleeps) and disarmed 10 s after the last one
- * went. A socket destroyed before the arming leaves its row behind, like
- * a missed hit (counted in unarmed=; the cookie keeps it from any later
- * socket).
- */
-bool tcd_destruct_armed;
-static struct kprobe *tcd_destruct_kp;
-static bool tcd_destruct_stopped;
-
-static void tcd_destruct_work_fn(struct work_struct *work)
-{
-	bool want = READ_ONCE(tcd_used) > 0;
-
-	if (!tcd_destruct_kp || READ_ONCE(tcd_destruct_stopped) || want == tcd_destruct_armed)
-		return;
-	if (want) {
-		if (!enable_kprobe(tcd_destruct_kp))
-			WRITE_ONCE(tcd_destruct_armed, true);
-	} else {
-		WRITE_ONCE(tcd_destruct_armed, false);
-		disable_kprobe(tcd_destruct_kp);
-	}
-}
-
-static DECLARE_DELAYED_WORK(tcd_destruct_work, tcd_destruct_work_fn);
-
-/* The row count changed to or from zero (any context; tcd_lock may be held). */
-void tcd_destruct_track(void)
-{
-	if (READ_ONCE(tcd_destruct_stopped))
-		return;
-	mod_delayed_work(system_wq, &tcd_destruct_work, READ_ONCE(tcd_used) ? 0 : 10 * HZ);
-}
-
-void tcd_destruct_track_stop(void)
-{
-	WRITE_ONCE(tcd_destruct_stopped, true);
-	cancel_delayed_work_sync(&tcd_destruct_work);
-}
 
 int tcd_probe_count(void)
 {
@@ -139,8 +95,6 @@ void tcd_probes_unregister(void)
 
 	if (!tcd_probes)
 		return;
-	tcd_destruct_track_stop();
-	tcd_destruct_kp = NULL;
 	rps = kcalloc(tcd_nr_probes, sizeof(*rps), GFP_KERNEL);
 	kps = kcalloc(tcd_nr_probes, sizeof(*kps), GFP_KERNEL);
 	for (i = 0; i < tcd_nr_probes; i++) {
@@ -178,11 +132,6 @@ static int tcd_probe_register(struct tcd_probe *p)
 	if (!d->ret) {
 		p->kp.symbol_name = d->symbol;
 		p->kp.pre_handler = d->pre;
-		if (d->id == TCD_P_DESTRUCT) {
-			/* Off until the table has a row (tcd_destruct_work_fn()). */
-			p->kp.flags = KPROBE_FLAG_DISABLED;
-			tcd_destruct_kp = &p->kp;
-		}
 		return register_kprobe(&p->kp);
 	}
 	p->rp.kp.symbol_name = d->symbol;
@@ -203,8 +152,6 @@ int tcd_probes_register(void)
 	tcd_probes = kcalloc(n, sizeof(*tcd_probes), GFP_KERNEL);
 	if (!tcd_probes)
 		return -ENOMEM;
-	tcd_destruct_armed = false;
-	tcd_destruct_stopped = false;
 	for (i = 0; i < ARRAY_SIZE(tcd_sets); i++)
 		for (j = 0; j < tcd_sets[i]->n; j++)
 			tcd_probes[tcd_nr_probes++].desc = &tcd_sets[i]->descs[j];

@@ -37,7 +37,7 @@ static void tcd_show_header(struct seq_file *m, u64 netns)
 	struct tcd_probe_stat st;
 	struct tcd_dest d;
 	unsigned long flags;
-	unsigned int used, unarmed;
+	unsigned int used;
 	u64 evictions, stale, now = ktime_get_ns();
 	int i;
 
@@ -85,14 +85,12 @@ static void tcd_show_header(struct seq_file *m, u64 netns)
 	}
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	used = tcd_used;
-	unarmed = tcd_unarmed;
 	evictions = tcd_evictions;
 	stale = tcd_stale;
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 	seq_printf(m, "netns: id=%llu\n", netns);
-	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu destruct=%s unarmed=%u\n",
-		   used, tcd_capacity, evictions, stale,
-		   READ_ONCE(tcd_destruct_armed) ? "tracked" : "off", unarmed);
+	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu\n", used,
+		   tcd_capacity, evictions, stale);
 	seq_puts(m, "sockets:\n");
 }
 

@@ -17,8 +17,7 @@ DEFINE_RAW_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
 u64 tcd_stale;
 unsigned int tcd_used;
-/* Rows made while socket destruction was not tracked: they may outlive their socket. */
-unsigned int tcd_unarmed;
+
 
 static struct tcd_entry *tcd_entries;
 static struct hlist_head *tcd_buckets;
@@ -130,10 +129,7 @@ void tcd_remove_entry(struct tcd_entry *e)
 		e->ns = NULL;
 	}
 	e->key = NULL;
-	if (e->unarmed)
-		tcd_unarmed--;
-	if (!--tcd_used)
-		tcd_destruct_track();
+	tcd_used--;
 }
 
 /* @e was updated: it becomes the most recently updated row (evicted last). */
@@ -186,12 +182,7 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	tcd_endpoints_from_sk(sk, &e->src, &e->dst);
 	hlist_add_head(&e->hnode, tcd_bucket(sk));
 	list_add_tail(&e->lru, &tcd_lru);
-	/* The first row turns socket-destruction tracking on (probes.c). */
-	if (!tcd_used++ || !READ_ONCE(tcd_destruct_armed))
-		tcd_destruct_track();
-	e->unarmed = !READ_ONCE(tcd_destruct_armed);
-	if (e->unarmed)
-		tcd_unarmed++;
+	tcd_used++;
 	return e;
 }
 

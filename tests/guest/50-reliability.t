@@ -186,7 +186,7 @@ is "evictions == rows created - 16" "$ev" "$((created - 16))"
 is "16 sock: rows listed" "$(grep -c '^sock: ' $P)" 16
 # A rebuild hit the kernel dropped (softirq recursion, see lib.sh) is a
 # socket without its event; together they cover every socket.
-rm_=$(probe nmissed tcp_retransmit_skb)
+rm_=$(probe nmissed inet_sk_rebuild_header)
 if [ $((created + ${rm_:-0})) -ge $N ]; then
 	tap_ok "every socket got saddr-lost or a counted rebuild miss ($created + $rm_ >= $N)"
 else

@@ -221,7 +221,7 @@ probe() {
 # a hit when it interrupts another kprobe's handler on that CPU and counts it
 # in nmissed: that is recursion, not a short maxactive, and it happens when
 # it happens. Tests check its consequences instead (see rows_outlived_ok).
-SOFTIRQ_PROBES='inet_sock_destruct|tcp_retransmit_skb|tcp_done|tcp_v4_err|tcp_v6_err'
+SOFTIRQ_PROBES='inet_sock_destruct|inet_sk_rebuild_header|inet6_sk_rebuild_header|tcp_done|tcp_v4_err|tcp_v6_err'
 
 # missed_task_probes [FILE]: probe: lines with nmissed != 0 among the probes
 # that only run in task context, where a miss can only mean maxactive was
@@ -258,12 +258,10 @@ rows_outlived_ok() {
 	wait_used 0
 	_used=$(table used)
 	_dm=$(probe nmissed inet_sock_destruct)
-	# Rows made before destruction tracking was armed (probes.c) may stay too.
-	_un=$(sed -n 's/^table: .* unarmed=\([0-9]*\).*/\1/p' /proc/tcpconndiag)
 	if [ "$_used" = 0 ]; then
 		tap_ok "$1: no row outlived its socket (used=0, destruct nmissed=$_dm)"
-	elif [ -n "$_used" ] && [ "$_used" -le "$((${_dm:-0} + ${_un:-0}))" ]; then
-		tap_ok "$1: rows left ($_used) <= destruct hits the kernel dropped ($_dm) + rows made before tracking was armed ($_un)"
+	elif [ -n "$_used" ] && [ "$_used" -le "${_dm:-0}" ]; then
+		tap_ok "$1: rows left ($_used) <= destruct hits the kernel dropped ($_dm)"
 	else
 		tap_fail "$1: no row outlived its socket" \
 			"used=$_used, destruct nmissed=$_dm" "$(grep '^sock: ' /proc/tcpconndiag | head -n 5)"
