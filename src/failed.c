@@ -534,6 +534,22 @@ void tcd_failed_on_return(const struct tcd_connect_call *c, int ret)
 	tcd_failure_report(&f);
 }
 
+/* Is @sk's file blocking (no O_NONBLOCK)? The file is RCU-freed. */
+static bool tcd_sock_blocking(const struct sock *sk)
+{
+	struct socket *sock;
+	struct file *file;
+	bool blocking = false;
+
+	rcu_read_lock();
+	sock = READ_ONCE(sk->sk_socket);
+	file = sock ? READ_ONCE(sock->file) : NULL;
+	if (file)
+		blocking = !(READ_ONCE(file->f_flags) & O_NONBLOCK);
+	rcu_read_unlock();
+	return blocking;
+}
+
 /* An errno tcp_v4_err()/tcp_v6_err() set from an ICMP error. */
 static bool tcd_icmp_errno(int err)
 {
@@ -653,6 +669,13 @@ static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 	/* A blocking connect() sleeps on it: that thread, which then stays quiet. */
 	f.key = sk;
 	f.blocking = tcd_waiter_report(sk, TCD_W_CONNECT, &f.t);
+	/*
+	 * A blocking socket with no thread registered (the registry's window
+	 * was full): its connect() return reports it, from the errno alone;
+	 * reporting it here too would count it twice.
+	 */
+	if (!f.blocking && tcd_sock_blocking(sk))
+		return 0;
 	if (!f.blocking && !tcd_caller_find(sk, &f.t))
 		strscpy(f.t.comm, "?", sizeof(f.t.comm));
 	f.t.kind = TCD_W_NONE;	/* the caller itself, not another waiter */
