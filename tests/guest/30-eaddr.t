@@ -210,7 +210,9 @@ exhaust_case() {
 			tap_ok "$x_tag: $(kv "$x_sum" ok) connects on $x_ports ports, then EADDRNOTAVAIL x$x_n${X_AGAIN:+ ($(basename "$x_f"))}"
 		else
 			tap_fail "$x_tag: $x_nok connects on $x_ports ports, then EADDRNOTAVAIL" \
-				"exit $x_rcf: $(head -n 1 "$x_f") ->" "$(tail -n 25 "$x_f")"
+				"exit $x_rcf: ${x_sum:-no summary line}" \
+				"$(grep -v -E '^(summary |connect [0-9]+ err=0 )' "$x_f" | head -n 5)" \
+				"$(tail -n 25 "$x_f")"
 		fi
 		x_fail=$((x_fail + ${x_n:-0}))
 	done

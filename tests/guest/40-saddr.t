@@ -13,7 +13,7 @@
 # retransmissions: one that ran while `ip addr del` was under way would see
 # the routes gone before the address (a route-lost the next retransmission
 # corrects to saddr-lost).
-# tcd-timeout: 300
+# tcd-timeout: 450
 
 P=/proc/tcpconndiag
 T=/tmp/saddr

@@ -28,7 +28,7 @@ outcome() {
 
 # kernel_clean DESC: no warning/oops in the kernel log.
 kernel_clean() {
-	_bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|RIP:|hung_task|soft lockup')
+	_bad=$(kernel_reports)
 	if [ -z "$_bad" ]; then tap_ok "$1"; else tap_fail "$1" "$(echo "$_bad" | head -n 20)"; fi
 }
 

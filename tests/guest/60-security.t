@@ -95,13 +95,15 @@ is "root without CAP_NET_ADMIN can still read (mode 0600, owner)" \
 # ---- 2. state to protect: rows, a destination, counters ---------------------------
 # A destination line for 127.0.0.2:5990.
 dest_line 5990 $T/flood0.out
-# Three rows: SYN_SENT sockets whose source address is deleted (TCP_SYNCNT=1:
-# the retransmit at 1 s fails, they give up at 3 s and stay open).
+# Three rows: SYN_SENT sockets whose source address is deleted (TCP_SYNCNT=2:
+# the retransmits at 1 and 3 s, the first after the deletion fails; they
+# give up at 7 s and stay open). "settled": the kernel is done with them,
+# no retransmission can add or change a row any more.
 dev_v4 tcdsec0 192.0.2.1/24 || tap_fail "dummy device tcdsec0" "$(ip addr)"
-tcd-storm hold -n 3 -s 1 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdsec0" \
+tcd-storm hold -n 3 -s 2 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdsec0" \
 	-W $T/h0.stop -w 300 192.0.2.2 80 >$T/h0.out 2>&1 &
 h0=$!
-sleep 5
+wait_line $T/h0.out '^settled' 3000
 snap $T/s0
 if [ "$(nrows $T/s0)" = 3 ] && grep -q '^eaddrnotavail-dest: dst=127.0.0.2:5990 ' $T/s0 &&
 	[ "$(counter connect-failed $T/s0)" -gt 0 ]; then
@@ -169,7 +171,7 @@ wait $h0
 # init netns: two rows to 198.51.100.x and a destination 127.0.0.2:5992.
 dest_line 5992 $T/flood2.out
 dev_v4 tcdsec1 198.51.100.1/24 || tap_fail "dummy device tcdsec1" "$(ip addr)"
-tcd-storm hold -n 2 -s 1 -b 198.51.100.1 -x "ip addr del 198.51.100.1/24 dev tcdsec1" \
+tcd-storm hold -n 2 -s 2 -b 198.51.100.1 -x "ip addr del 198.51.100.1/24 dev tcdsec1" \
 	-W $T/h1.stop -w 300 198.51.100.2 80 >$T/h1.out 2>&1 &
 h1=$!
 
@@ -185,10 +187,14 @@ pr=$(cat /proc/sys/net/ipv4/ip_local_port_range)
 echo "40000 40001" >/proc/sys/net/ipv4/ip_local_port_range
 tcd-storm eaddr-flood -d 1 -p 5991 -t 1 -q 0 >$T/nsA.flood 2>&1
 echo "$pr" >/proc/sys/net/ipv4/ip_local_port_range
-tcd-storm hold -n 3 -s 1 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdnsA" \
+tcd-storm hold -n 3 -s 2 -b 192.0.2.1 -x "ip addr del 192.0.2.1/24 dev tcdnsA" \
 	-W $T/nsA.stop -w 300 192.0.2.2 80 >$T/nsA.hold 2>&1 &
 hp=$!
-sleep 5
+i=0
+while ! grep -q '^settled' $T/nsA.hold && [ $i -lt 600 ]; do
+	usleep 100000
+	i=$((i + 1))
+done
 cat /proc/tcpconndiag >$T/nsA.view1
 touch $T/nsA.ready
 i=0
@@ -207,7 +213,7 @@ apid=$!
 if ! wait_for $T/nsA.ready 600; then
 	tap_fail "netns A set up" "$(cat $T/nsA.log $T/nsA.hold $T/nsA.flood 2>&1)"
 fi
-sleep 1
+wait_line $T/h1.out '^settled' 3000
 cat $P >$T/init.view1
 tcd-sec -n read $T/nsB.view1 >/dev/null
 ino_a=$(sed -n 's/^netns inode=//p' $T/nsA.ino)
@@ -239,7 +245,8 @@ is "netns A sees no row of the initial netns" "$(nrows $T/nsA.view1 'dst=198\.51
 is "netns A sees only its own rows" "$(nrows $T/nsA.view1)" 3
 is "netns A sees its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5991 ' $T/nsA.view1)" 1
 is "netns A sees no destination of the initial netns" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5992 ' $T/nsA.view1)" 0
-is "initial netns sees its 2 rows" "$(nrows $T/init.view1 'dst=198\.51\.100\.')" 2
+is "initial netns sees its 2 rows" "$(nrows $T/init.view1 'dst=198\.51\.100\.')" 2 ||
+	diag "holder: $(cat $T/h1.out | tr '\n' ';')"
 is "initial netns sees no row of netns A" "$(nrows $T/init.view1 'dst=192\.0\.2\.')" 0
 is "initial netns sees its destination" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5992 ' $T/init.view1)" 1
 is "initial netns sees no destination of netns A" "$(grep -c '^eaddrnotavail-dest: dst=127.0.0.2:5991 ' $T/init.view1)" 0

@@ -98,8 +98,7 @@ done
 
 # Console loglevel hides KERN_WARNING, so a WARN()/Oops the kernel survived
 # would not reach the host: echo such lines so the host scan sees them.
-dmesg | grep -E 'WARNING:|BUG:|Oops|Kernel panic|general protection|Call Trace|RIP:' |
-	sed 's/^/kernel-log: /'
+kernel_reports | sed 's/^/kernel-log: /'
 
 echo "1..$(tcd_counter count)"
 diag "totals: pass:$(tcd_counter pass) fail:$(tcd_counter fail) skip:$(tcd_counter skip)"

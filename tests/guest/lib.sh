@@ -5,6 +5,10 @@
 
 TCD_STATE=${TCD_STATE:-/tmp/tcd}
 TCD_MODULE=${TCD_MODULE:-/tcpconndiag.ko}
+# Kernel log lines that fail a run: warnings, oopses, lockdep and the
+# watchdogs' headlines (hung task, RCU stall, soft lockup), so a report's
+# first line names what it is. run-guest.sh reads this line from here.
+TCD_KERNEL_BAD_RE='WARNING:|BUG:|Oops|Kernel panic|general protection|Call Trace|RIP:|INFO: task .* blocked|rcu: INFO:|detected stall|hung_task'
 
 # Serialise counter updates: a test may report from background jobs. Busybox
 # here has no flock, so use an atomic mkdir; break a lock left by a killed
@@ -221,6 +225,19 @@ probe() {
 # a hit when it interrupts another kprobe's handler on that CPU and counts it
 # in nmissed: that is recursion, not a short maxactive, and it happens when
 # it happens. Tests check its consequences instead (see rows_outlived_ok).
+# kernel_reports: the kernel log's problem reports: each matching line with
+# the three before it (a headline may match nothing) and the 40 after it
+# (the stack trace).
+kernel_reports() {
+	dmesg | awk -v re="$TCD_KERNEL_BAD_RE" '
+		{ l[NR % 4] = $0 }
+		$0 ~ re {
+			for (i = NR - 3; i < NR; i++) if (i > last && i > 0) print l[i % 4]
+			upto = NR + 40
+		}
+		NR <= upto { print; last = NR }'
+}
+
 SOFTIRQ_PROBES='inet_sock_destruct|inet_sk_rebuild_header|inet6_sk_rebuild_header|tcp_done|tcp_v4_err|tcp_v6_err'
 
 # missed_task_probes [FILE]: probe: lines with nmissed != 0 among the probes

@@ -33,7 +33,8 @@
  *   N non-blocking IPv4 connects (from SRC if given) to DST, DST+1, ... (last
  *   octet incremented), then "sh -c CMD", then hold every socket open until
  *   FILE exists or SECS (default 60) pass; then close them all. Lines:
- *   "connected n=N einprogress=N other=N", "cmd rc=N", "held", "closed".
+ *   "connected n=N einprogress=N other=N", "cmd rc=N", "held", "settled"
+ *   (no socket is in SYN_SENT any more), "closed".
  *
  * tcd-storm eaddr-flood [-d DESTS] [-p PORT] [-t SECS] [-q QUIET]
  *   Needs a narrow net.ipv4.ip_local_port_range. Listens on 0.0.0.0:PORT,
@@ -546,7 +547,7 @@ static int mode_mix(int argc, char **argv)
 
 static int mode_hold(int argc, char **argv)
 {
-	int n = 10, syncnt = 0, wait_s = 60, opt, i, port, inprog = 0, other = 0;
+	int n = 10, syncnt = 0, wait_s = 60, opt, i, port, inprog = 0, other = 0, settled = 0;
 	const char *src = NULL, *cmd = NULL, *file = NULL;
 	struct in_addr dst;
 	double end;
@@ -598,8 +599,25 @@ static int mode_hold(int argc, char **argv)
 	printf("held\n");
 	fflush(stdout);
 	end = now_s() + wait_s;
-	while (now_s() < end && !(file && access(file, F_OK) == 0))
+	while (now_s() < end && !(file && access(file, F_OK) == 0)) {
+		/* Tell when the kernel is done with every handshake. */
+		if (!settled) {
+			for (i = 0; i < n; i++) {
+				struct tcp_info ti;
+				socklen_t tl = sizeof(ti);
+
+				if (getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &tl) ||
+				    ti.tcpi_state == TCP_SYN_SENT)
+					break;
+			}
+			if (i == n) {
+				settled = 1;
+				printf("settled\n");
+				fflush(stdout);
+			}
+		}
 		sleep_ms(50);
+	}
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	printf("closed\n");
