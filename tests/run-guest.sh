@@ -6,8 +6,9 @@
 # busybox initramfs holding the guest tests, and check the result.
 #
 # A debug kernel (lab/debug-kernel.sh: KASAN, lockdep, kmemleak...) gets
-# tests/debug/debug-start.t first and debug-end.t last (kmemleak scan after
-# rmmod, every checker report since boot), timeouts times TCD_TIMEOUT_SCALE
+# tests/debug/debug-start.t first, debug-check.t between two tests (reports
+# since the last check) and debug-end.t last (rmmod, kmemleak scan, reports
+# since the last check), timeouts times TCD_TIMEOUT_SCALE
 # (default 4 there, 1 elsewhere), 1024 MB and a 16 MB log buffer; any
 # checker report fails the run and is kept in build/logs/VER.reports.
 #
@@ -120,7 +121,11 @@ fi
 if [ -n "$DEBUG_KERNEL" ]; then
 	TFILE[debug-start]=$ROOT/tests/debug/debug-start.t
 	TFILE[debug-end]=$ROOT/tests/debug/debug-end.t
-	TESTS=(debug-start "${TESTS[@]}" debug-end)
+	TFILE[debug-check]=$ROOT/tests/debug/debug-check.t
+	dtests=(debug-start)
+	for t in "${TESTS[@]}"; do dtests+=("$t" debug-check); done
+	unset 'dtests[-1]'
+	TESTS=("${dtests[@]}" debug-end)
 fi
 
 # ---- static test programs (built once per host, shared by all kernels) --------

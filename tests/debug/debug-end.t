@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Last test of every boot of a debug kernel (run-guest.sh adds it): unload
 # the module, run kmemleak, and fail on anything a checker reported since
-# debug-start.t: KASAN, lockdep, atomic sleep, debugobjects, kmemleak, or
-# any WARN/BUG. Each report goes to the console as "debug-report: " lines,
+# the last debug-check.t: KASAN, lockdep, atomic sleep, debugobjects,
+# kmemleak, or any WARN/BUG. Each report goes to the console as "debug-report: " lines,
 # which the host copies into the summary. Sourced by /init with lib.sh.
 # tcd-timeout: 180
 
@@ -30,9 +30,9 @@ fi
 tap_check "lockdep still on (no lockdep report turned it off)" lockdep_on
 r=$(dmesg_since_mark debug | debug_blocks)
 if [ -z "$r" ]; then
-	tap_ok "no checker report during the tests"
+	tap_ok "no checker report since the last check"
 else
-	tap_fail "no checker report during the tests" \
+	tap_fail "no checker report since the last check" \
 		"$(printf '%s\n' "$r" | grep -c -E "$TCD_DEBUG_RE") report line(s); debug-report lines follow"
 	printf '%s\n' "$r"
 fi
