@@ -12,3 +12,13 @@ struct sock *tcd_probe(struct net *net, struct inet_hashinfo *h, const struct in
 #endif
 	return __inet_lookup_established(net, h, 0, 0, 0, 0, 0, 0);
 }
+
+struct sock *tcd_probe_listener(struct net *net, struct inet_hashinfo *h, const struct in6_addr *a);
+struct sock *tcd_probe_listener(struct net *net, struct inet_hashinfo *h, const struct in6_addr *a)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (a)
+		return inet6_lookup_listener(net, h, NULL, 0, a, 0, a, 0, 0, 0);
+#endif
+	return __inet_lookup_listener(net, h, NULL, 0, 0, 0, 0, 0, 0, 0);
+}

@@ -12,3 +12,13 @@ struct sock *tcd_probe(struct net *net, const struct in6_addr *a)
 #endif
 	return __inet_lookup_established(net, 0, 0, 0, 0, 0, 0);
 }
+
+struct sock *tcd_probe_listener(struct net *net, const struct in6_addr *a);
+struct sock *tcd_probe_listener(struct net *net, const struct in6_addr *a)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (a)
+		return inet6_lookup_listener(net, NULL, 0, a, 0, a, 0, 0, 0);
+#endif
+	return __inet_lookup_listener(net, NULL, 0, 0, 0, 0, 0, 0, 0);
+}

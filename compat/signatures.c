@@ -26,3 +26,6 @@ int (*tcd_p_rebuild6)(struct sock *) = inet6_sk_rebuild_header;
 int (*tcd_p_chk_addr)(struct net *, const struct in6_addr *, const struct net_device *,
 		      int) = ipv6_chk_addr;
 #endif
+/* failed.c: the end of a failed handshake, and the ICMP errors behind one. */
+void (*tcd_p_done)(struct sock *) = tcp_done;
+int (*tcd_p_v4_err)(struct sk_buff *, u32) = tcp_v4_err;

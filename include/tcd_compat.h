@@ -17,8 +17,12 @@
  *				e49e4aff7ec1 "ipv4: Fix data-races around
  *				sysctl_ip_dynaddr" made it a READ_ONCE u8)
  * TCD_HAVE_SK_PORT_RANGE	91d0b78c5177 "inet: Add IP_LOCAL_PORT_RANGE socket
- *				option" (v6.3; 6.1.31+); 41db7626b732 made it return
- *				bool (v6.8)
+ *				option" (v6.3; 6.1.31+)
+ * TCD_HAVE_SK_PORT_RANGE_STEP1	207184853dbd "tcp/dccp: change source port selection
+ *				at connect() time" (v6.8): a socket with the option
+ *				set scans every port, not by parity. Detected from
+ *				its prerequisite 41db7626b732 "inet: returns a bool
+ *				from inet_sk_get_local_port_range()" (same series)
  * TCD_HAVE_SYN_LINEAR_TIMEOUTS	ccce324dabfe "tcp: make the first N SYN RTO backoffs
  *				linear" (v6.5)
  * TCD_HAVE_TCP_USEC_TS		614e8316aa4c "tcp: add support for usec resolution in
@@ -29,9 +33,18 @@
  *				inet6_hash_connect()" (v6.15): compile probe; arguments
  *				0 and 1, the only ones read, are asserted unchanged
  * TCD_HAVE_LOOKUP_NO_HASHINFO	cb16f4b6c73d "tcp: Don't pass hashinfo to socket lookup
- *				helpers." (v6.18): compile probe
+ *				helpers." (v6.18): compile probe, established and
+ *				listener lookups
+ * TCD_HAVE_KERNFS_RCU		633488947ef6 "kernfs: Use RCU to access kernfs_node::parent."
+ *				and 741c10b096bc "kernfs: Use RCU to access
+ *				kernfs_node::name." (v6.15): the cgroup path walk
  * TCD_HAVE_SOCKADDR_UNSIZED	85cb0757d7e1 "net: Convert proto_ops connect() callbacks
  *				to use sockaddr_unsized" (v6.19): compile probe
+ * TCD_HAVE_NET_COOKIE		3d368ab87cf6 "net: initialize net->net_cookie at netns
+ *				setup" (v5.12): a u64 set once per namespace from a
+ *				counter never reset. Before it (5.10) an atomic64_t
+ *				made on first use by __net_gen_cookie(), which is not
+ *				exported: the module numbers namespaces itself
  *
  * compat/signatures.c must compile: it pins the argument lists of the
  * other probed functions, which the handlers read by position. IPv6 became
@@ -52,6 +65,23 @@
 #include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
+#include <net/net_namespace.h>
+#include "tcd.h"
+
+/*
+ * The key of a network namespace's rows and destinations: unlike its inode
+ * number, which a later namespace may get, never handed out twice.
+ */
+static inline u64 tcd_netns_id(const struct net *net)
+{
+#ifdef TCD_HAVE_NET_COOKIE
+	return net->net_cookie;
+#else
+	const struct tcd_net *tn = tcd_net(net);
+
+	return tn ? tn->id : 0;
+#endif
+}
 
 /* The connect-race guard this kernel has (see README, "poisoned socket"). */
 #if defined(TCD_HAVE_SK_DISCONNECTS)
@@ -132,6 +162,42 @@ static inline struct sock *tcd_lookup_established6(struct net *net,
 }
 #endif
 
+/* The established hash of @net (per netns since 6.1; the global one before). */
+static inline struct inet_hashinfo *tcd_net_hashinfo(struct net *net)
+{
+	return net->ipv4.tcp_death_row.hashinfo;
+}
+
+/*
+ * The listener a SYN to daddr:hnum would find, or NULL; no reference
+ * (listeners are RCU-freed): call under rcu_read_lock(). Listeners live in
+ * the global table, which every netns's hashinfo shares.
+ */
+static inline struct sock *tcd_lookup_listener4(struct net *net, __be32 saddr, __be16 sport,
+						__be32 daddr, u16 hnum, int dif)
+{
+#ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
+	return __inet_lookup_listener(net, NULL, 0, saddr, sport, daddr, hnum, dif, 0);
+#else
+	return __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, saddr,
+				      sport, daddr, hnum, dif, 0);
+#endif
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static inline struct sock *tcd_lookup_listener6(struct net *net, const struct in6_addr *saddr,
+						__be16 sport, const struct in6_addr *daddr,
+						u16 hnum, int dif)
+{
+#ifdef TCD_HAVE_LOOKUP_NO_HASHINFO
+	return inet6_lookup_listener(net, NULL, 0, saddr, sport, daddr, hnum, dif, 0);
+#else
+	return inet6_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, saddr,
+				     sport, daddr, hnum, dif, 0);
+#endif
+}
+#endif
+
 /*
  * Milliseconds since tp->retrans_stamp. It is stamped in ms of
  * tcp_clock_ns() (ktime_get_ns()), or, on 6.7+ routes with the
@@ -185,23 +251,30 @@ static inline int tcd_tcp_tw_reuse(const struct net *net)
 }
 
 /*
- * inet_sk_get_local_port_range(): the effective ephemeral range of @sk.
- * Returns true when the socket's own IP_LOCAL_PORT_RANGE narrowed it. Its
- * return type changed (void in 6.1 backports, bool later), so compare with
- * the netns range instead of trusting it.
+ * The ephemeral range __inet_hash_connect() scanned for @sk, and how: the
+ * return value is its step. 2: by parity, so an odd range leaves one port
+ * out. 1: every port, on kernels where a socket with IP_LOCAL_PORT_RANGE set
+ * at all (narrowing or not) scans that way. *narrowed: the socket's own
+ * range moved a bound (range_from=socket); the kernel's bool says "option
+ * set", not "narrowed", so compare with the netns range instead.
  */
-static inline bool tcd_inet_sk_get_local_port_range(const struct sock *sk, int *low, int *high)
+static inline int tcd_local_port_range(const struct sock *sk, int *low, int *high,
+				       bool *narrowed)
 {
-	int nlow, nhigh;
+	int nlow, nhigh, step = 2;
 
 	inet_get_local_port_range(sock_net(sk), &nlow, &nhigh);
-#ifdef TCD_HAVE_SK_PORT_RANGE
+#if defined(TCD_HAVE_SK_PORT_RANGE_STEP1)
+	if (inet_sk_get_local_port_range(sk, low, high))
+		step = 1;
+#elif defined(TCD_HAVE_SK_PORT_RANGE)
 	inet_sk_get_local_port_range(sk, low, high);
 #else
 	*low = nlow;
 	*high = nhigh;
 #endif
-	return *low != nlow || *high != nhigh;
+	*narrowed = *low != nlow || *high != nhigh;
+	return step;
 }
 
 /* The route cookie inet6_sk_rebuild_header() checks; IPv4 uses 0. */

@@ -23,16 +23,27 @@
 /* Per-destination budget: one alert per destination per this many seconds. */
 #define TCD_DEST_ALERT_INTERVAL (5 * HZ)
 
-struct tcd_hash_ri {
+/*
+ * What __inet_hash_connect() was asked, noted at its entry for the hub's
+ * connect() return: by then a failed connect has cleared the socket's
+ * 4-tuple. One slot per socket hash, written lock-free (a per-slot
+ * sequence, odd while written): a kprobe and a few stores per connect
+ * instead of a kretprobe's instance and trampoline.
+ */
+#define TCD_HASH_NOTE_BITS 6
+
+struct tcd_hash_note {
+	unsigned int seq;
+	pid_t pid;
+	const void *sk;
 	struct inet_timewait_death_row *dr;
-	struct sock *sk;
+	u64 ns;
 	u16 bound_port;
+	__be32 saddr4, daddr4;	/* the IPv4 4-tuple (also of a v4-mapped socket) */
+	struct tcd_endpoint src, dst;
 };
 
-size_t tcd_hash_connect_data_size(void)
-{
-	return sizeof(struct tcd_hash_ri);
-}
+static struct tcd_hash_note tcd_hash_notes[1 << TCD_HASH_NOTE_BITS];
 
 static struct tcd_dest tcd_dests[TCD_MAX_DESTS];
 /*
@@ -57,7 +68,7 @@ bool tcd_dest_copy_at(unsigned int idx, struct tcd_dest *out)
 	return used;
 }
 
-void tcd_dests_clear_netns(u32 netns)
+void tcd_dests_clear_netns(u64 netns)
 {
 	unsigned long flags;
 	int i;
@@ -82,7 +93,7 @@ void tcd_dests_clear_netns(u32 netns)
  * suppressed=N on the destination's next printed line.
  */
 static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_endpoint *dst,
-			 u32 netns, u64 *count, unsigned int *suppressed)
+			 u64 netns, u64 *count, unsigned int *suppressed)
 {
 	struct tcd_dest *d, *victim = &list[0];
 	unsigned int gsupp;
@@ -97,8 +108,8 @@ static bool tcd_dest_hit(struct tcd_dest *list, u16 family, const struct tcd_end
 		    d->ep.port == dst->port && !memcmp(&d->ep.addr, &dst->addr, sizeof(d->ep.addr)))
 			goto found;
 		if (!d->count ||
-		    (victim->count && (d->count < victim->count ||
-				       (d->count == victim->count && d->last_ns < victim->last_ns))))
+		    (victim->count &&
+		     tcd_evict_before(d->count, d->last_ns, victim->count, victim->last_ns)))
 			victim = d;
 	}
 	d = victim;
@@ -125,19 +136,6 @@ found:
 	return alert;
 }
 
-int tcd_hash_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct tcd_hash_ri *d = (void *)ri->data;
-
-	tcd_hit(TCD_P_HASH_CONNECT);
-	d->dr = (struct inet_timewait_death_row *)tcd_arg(regs, 0);
-	d->sk = (struct sock *)tcd_arg(regs, 1);
-	if (d->sk->sk_protocol != IPPROTO_TCP)
-		return 1;
-	d->bound_port = inet_sk(d->sk)->inet_num;
-	return 0;
-}
-
 /*
  * A v4-mapped connect on an AF_INET6 socket goes through tcp_v4_connect():
  * the 4-tuple lives in the IPv4 fields and the IPv4 established hash.
@@ -155,13 +153,12 @@ static bool tcd_v4mapped(const struct sock *sk)
  * TCP state of the connection holding our 4-tuple, or -1. The lookup takes
  * a reference (full or timewait socket) that we drop before returning.
  */
-static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *src,
-			    const struct tcd_endpoint *dst)
+static int tcd_holder_state(struct sock *sk, const struct tcd_hash_note *d,
+			    const struct tcd_endpoint *src, const struct tcd_endpoint *dst)
 {
 	struct inet_hashinfo *hinfo = tcd_death_row_hashinfo(d->dr);
-	const struct inet_sock *inet = inet_sk(d->sk);
-	struct net *net = sock_net(d->sk);
-	int dif = d->sk->sk_bound_dev_if;
+	struct net *net = sock_net(sk);
+	int dif = sk->sk_bound_dev_if;
 	/* As __inet_check_established() does: the VRF of a bound device. */
 	int sdif = l3mdev_master_ifindex_by_index(net, dif);
 	struct sock *holder = NULL;
@@ -171,14 +168,13 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 		return -1;
 	rcu_read_lock();
 #if IS_ENABLED(CONFIG_IPV6)
-	if (d->sk->sk_family == AF_INET6 && !tcd_v4mapped(d->sk))
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&dst->addr.v6))
 		holder = tcd_lookup_established6(net, hinfo, &dst->addr.v6, htons(dst->port),
 						 &src->addr.v6, d->bound_port, dif, sdif);
 	else
 #endif
-		holder = tcd_lookup_established4(net, hinfo, inet->inet_daddr,
-						 htons(dst->port), inet->inet_saddr,
-						 d->bound_port, dif, sdif);
+		holder = tcd_lookup_established4(net, hinfo, d->daddr4, htons(dst->port),
+						 d->saddr4, d->bound_port, dif, sdif);
 	if (holder) {
 		state = holder->sk_state == TCP_TIME_WAIT ?
 			inet_twsk(holder)->tw_substate : holder->sk_state;
@@ -189,15 +185,15 @@ static int tcd_holder_state(struct tcd_hash_ri *d, const struct tcd_endpoint *sr
 }
 
 /*
- * How many ports __inet_hash_connect() tried: an even count of the range
- * (it scans by parity, twice; an odd range leaves one port out), less the
- * ports in net.ipv4.ip_local_reserved_ports (*reserved).
+ * How many ports __inet_hash_connect() tried: the range, less one when it
+ * scans an odd range by parity (step 2, an even count), less the ports in
+ * net.ipv4.ip_local_reserved_ports (*reserved).
  */
-static int tcd_ports_scanned(struct net *net, int low, int high, int *reserved)
+static int tcd_ports_scanned(struct net *net, int low, int high, int step, int *reserved)
 {
 	int n = high - low + 1;
 
-	if (n > 1)
+	if (step == 2 && n > 1)
 		n &= ~1;
 	*reserved = 0;
 #ifdef CONFIG_SYSCTL
@@ -208,10 +204,68 @@ static int tcd_ports_scanned(struct net *net, int low, int high, int *reserved)
 	return max(n - *reserved, 0);
 }
 
-int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* __inet_hash_connect(death_row, sk, ...): note what the hub will need. */
+static int tcd_hash_connect_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct tcd_hash_ri *d = (void *)ri->data;
-	int ret = (int)regs_return_value(regs);
+	struct inet_timewait_death_row *dr = (void *)tcd_arg(regs, 0);
+	struct sock *sk = (struct sock *)tcd_arg(regs, 1);
+	struct tcd_hash_note *w = &tcd_hash_notes[hash_ptr(sk, TCD_HASH_NOTE_BITS)];
+	unsigned int seq = READ_ONCE(w->seq);
+
+	tcd_hit(TCD_P_HASH_CONNECT);
+	if (sk->sk_protocol != IPPROTO_TCP || (seq & 1) ||
+	    cmpxchg(&w->seq, seq, seq + 1) != seq)
+		return 0;
+	smp_wmb();
+	w->sk = sk;
+	w->pid = current->pid;
+	w->dr = dr;
+	w->ns = ktime_get_ns();
+	w->bound_port = inet_sk(sk)->inet_num;
+	w->saddr4 = inet_sk(sk)->inet_saddr;
+	w->daddr4 = inet_sk(sk)->inet_daddr;
+	/*
+	 * Zero first: an IPv4 address fills 4 of the union's 16 bytes, and
+	 * the destination list compares (and keeps) all of them.
+	 */
+	memset(&w->src, 0, sizeof(w->src));
+	memset(&w->dst, 0, sizeof(w->dst));
+	tcd_endpoints_from_sk(sk, &w->src, &w->dst);
+	w->src.port = w->bound_port;
+#if IS_ENABLED(CONFIG_IPV6)
+	/* The IPv6 source is only filled in after tcp_v4_connect() returns. */
+	if (tcd_v4mapped(sk))
+		ipv6_addr_set_v4mapped(w->saddr4, &w->src.addr.v6);
+#endif
+	smp_wmb();
+	WRITE_ONCE(w->seq, seq + 2);
+	return 0;
+}
+
+/* This thread's note for @sk since @since, if no other connect overwrote it. */
+static bool tcd_hash_note_get(const struct sock *sk, u64 since, struct tcd_hash_note *out)
+{
+	struct tcd_hash_note *w = &tcd_hash_notes[hash_ptr(sk, TCD_HASH_NOTE_BITS)];
+	unsigned int seq = READ_ONCE(w->seq);
+
+	if (seq & 1)
+		return false;
+	smp_rmb();
+	*out = *w;
+	smp_rmb();
+	return READ_ONCE(w->seq) == seq && out->sk == sk && out->pid == current->pid &&
+	       out->ns >= since;
+}
+
+/*
+ * The hub: connect() returned EADDRNOTAVAIL. It came from
+ * __inet_hash_connect() when this call noted one (a route without a usable
+ * source fails earlier, with the same errno, and is not ours).
+ */
+void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
+{
+	struct sock *sk = c->sk;
+	struct tcd_hash_note note, *d = &note;
 	struct tcd_endpoint src, dst;
 	struct tcd_thread me;
 	struct tcd_line line;
@@ -220,51 +274,56 @@ int tcd_hash_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	u16 family;
 	u64 count;
 	bool alert;
+	int ret = -EADDRNOTAVAIL;
 
-	if (ret != -EADDRNOTAVAIL)
-		return 0;
-	family = d->sk->sk_family;
-	/*
-	 * Zero first: an IPv4 address fills 4 of the union's 16 bytes, and
-	 * the destination list compares (and keeps) all of them.
-	 */
-	memset(&src, 0, sizeof(src));
-	memset(&dst, 0, sizeof(dst));
-	tcd_endpoints_from_sk(d->sk, &src, &dst);
-	src.port = d->bound_port;
-#if IS_ENABLED(CONFIG_IPV6)
-	/* The IPv6 source is only filled in after tcp_v4_connect() returns. */
-	if (tcd_v4mapped(d->sk))
-		ipv6_addr_set_v4mapped(inet_sk(d->sk)->inet_saddr, &src.addr.v6);
-#endif
+	if (!tcd_hash_note_get(sk, c->start_ns, &note))
+		return;
+	family = sk->sk_family;
+	src = d->src;
+	dst = d->dst;
 	tcd_thread_current(&me);
 
 	if (d->bound_port) {
-		int state = tcd_holder_state(d, &src, &dst);
+		int state = tcd_holder_state(sk, d, &src, &dst);
 
 		tcd_count(TCD_C_EADDR_BOUND);
-		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, sock_net(d->sk)->ns.inum,
+		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, tcd_netns_id(sock_net(sk)),
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
+		tcd_line_owner(&line, sk);
 		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
-			     d->bound_port, d->sk->sk_reuse,
+			     d->bound_port, sk->sk_reuse,
 			     state < 0 ? "none-found" : tcd_state_name(state));
 		hint = TCD_HINT_BOUND;
 	} else {
-		int low, high, ports, reserved;
-		bool own = tcd_inet_sk_get_local_port_range(d->sk, &low, &high);
+		int low, high, ports, reserved, step;
+		bool own;
+
+		step = tcd_local_port_range(sk, &low, &high, &own);
 
 		tcd_count(TCD_C_EADDR_EPHEMERAL);
-		alert = tcd_dest_hit(tcd_dests, family, &dst, sock_net(d->sk)->ns.inum,
+		alert = tcd_dest_hit(tcd_dests, family, &dst, tcd_netns_id(sock_net(sk)),
 				     &count, &supp);
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
-		ports = tcd_ports_scanned(sock_net(d->sk), low, high, &reserved);
+		tcd_line_owner(&line, sk);
+		ports = tcd_ports_scanned(sock_net(sk), low, high, step, &reserved);
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
 			     low, high, ports, reserved, own ? "socket" : "sysctl",
-			     tcd_tcp_tw_reuse(sock_net(d->sk)), tcd_tw_count(d->dr), count);
+			     tcd_tcp_tw_reuse(sock_net(sk)), tcd_tw_count(d->dr), count);
 		hint = TCD_HINT_EXHAUSTED;
 	}
 	if (alert)
 		tcd_alert_print(&line, supp, hint, NULL);
-	return 0;
 }
+
+static const struct tcd_probe_desc tcd_eaddr_descs[] = {
+	{
+		.id = TCD_P_HASH_CONNECT,
+		.symbol = "__inet_hash_connect",
+		.pre = tcd_hash_connect_pre,
+	},
+};
+
+const struct tcd_probe_set tcd_eaddr_probes = {
+	tcd_eaddr_descs, ARRAY_SIZE(tcd_eaddr_descs)
+};

@@ -2,9 +2,10 @@
 /*
  * tcpconndiag: tells an operator why a TCP connect() went wrong.
  *
- * Module parameters, probe registration and counters. The diagnoses live in
- * poison.c (poisoned socket), eaddr.c (EADDRNOTAVAIL) and saddr.c
- * (source-address stall).
+ * Module parameters, counters, load and unload. connect.c is the hub of
+ * the connect() return; the diagnoses live in poison.c (poisoned socket),
+ * eaddr.c (EADDRNOTAVAIL), saddr.c (source-address stall) and failed.c
+ * (why any other connect failed); probes.c registers their probes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,6 +14,7 @@
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include "tcd.h"
 #include "tcd_compat.h"
 
@@ -28,14 +30,14 @@ MODULE_PARM_DESC(capacity, "Sockets tracked at once, preallocated at load (16..2
  * period (127 s by default): size for the number of connects that may be
  * blocked at once, or their returns are missed (nmissed in /proc).
  */
-unsigned int tcd_maxactive = 2048;
+unsigned int tcd_maxactive = 1024;
 module_param_named(maxactive, tcd_maxactive, uint, 0444);
-MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 2048");
+MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 1024");
 
 /* The other probed functions never sleep for long. */
 unsigned int tcd_maxactive_short = 256;
 module_param_named(maxactive_short, tcd_maxactive_short, uint, 0444);
-MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, __inet_hash_connect, *_sk_rebuild_header, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
+MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, *_sk_rebuild_header, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
 
 atomic64_t tcd_counters[TCD_C_NR];
 const char *const tcd_counter_names[TCD_C_NR] = {
@@ -60,179 +62,70 @@ const char *const tcd_counter_names[TCD_C_NR] = {
 	[TCD_C_ALERTS_SUPPRESSED] = "alerts-suppressed",
 	[TCD_C_WAITERS_UNRECORDED] = "waiters-unrecorded",
 	[TCD_C_ALERTS_TRUNCATED] = "alerts-truncated",
+	[TCD_C_CAUSE_FIRST + TCD_F_NO_LISTENER] = "cause-no-listener",
+	[TCD_C_CAUSE_FIRST + TCD_F_PEER_RESET] = "cause-peer-reset",
+	[TCD_C_CAUSE_FIRST + TCD_F_BACKLOG_FULL] = "cause-listener-backlog-full",
+	[TCD_C_CAUSE_FIRST + TCD_F_NO_SYNACK] = "cause-no-synack",
+	[TCD_C_CAUSE_FIRST + TCD_F_ICMP] = "cause-icmp-unreachable",
+	[TCD_C_CAUSE_FIRST + TCD_F_NO_ROUTE] = "cause-no-route",
+	[TCD_C_CAUSE_FIRST + TCD_F_SADDR_LOST] = "cause-saddr-lost",
+	[TCD_C_CAUSE_FIRST + TCD_F_ROUTE_LOST] = "cause-route-lost",
+	[TCD_C_CAUSE_FIRST + TCD_F_DENIED] = "cause-denied",
+	[TCD_C_CAUSE_FIRST + TCD_F_OTHER] = "cause-other",
+	[TCD_C_CAUSE_FIRST + TCD_F_EADDRNOTAVAIL] = "cause-eaddrnotavail",
+	[TCD_C_CAUSE_FIRST + TCD_F_WEDGED] = "cause-wedged",
+	[TCD_C_FAILED_PRINTED] = "failed-printed",
+	[TCD_C_FAILED_SUPPRESSED] = "failed-suppressed",
 };
+static_assert(TCD_C_CAUSE_LAST - TCD_C_CAUSE_FIRST + 1 == TCD_F_NR);
 
-DEFINE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);
+static unsigned int tcd_net_gen_id __read_mostly;
 
-struct tcd_kretprobe {
-	enum tcd_probe_id id;
-	const char *symbol;
-	kretprobe_handler_t entry;
-	kretprobe_handler_t ret;
-	size_t (*data_size)(void);
-	bool blocking;
-	struct kretprobe rp;
-	bool registered;
-};
-
-static size_t tcd_ptr_size(void)
+/*
+ * NULL only for a namespace our init has not run for; registration and
+ * namespace setup and cleanup exclude each other (pernet_ops_rwsem), so
+ * every namespace a probe can see has had it.
+ */
+struct tcd_net *tcd_net(const struct net *net)
 {
-	return sizeof(void *);
+	return net_generic(net, tcd_net_gen_id);
 }
 
-static struct tcd_kretprobe tcd_kretprobes[] = {
-	{ TCD_P_CONNECT, "__inet_stream_connect", tcd_connect_entry, tcd_connect_ret,
-	  tcd_connect_data_size, true },
-	{ TCD_P_DISCONNECT, "tcp_disconnect", tcd_disconnect_entry, tcd_disconnect_ret,
-	  tcd_sk_data_size, false },
-	{ TCD_P_HASH_CONNECT, "__inet_hash_connect", tcd_hash_connect_entry,
-	  tcd_hash_connect_ret, tcd_hash_connect_data_size, false },
-	{ TCD_P_REBUILD, "inet_sk_rebuild_header", tcd_rebuild_entry, tcd_rebuild_ret,
-	  tcd_ptr_size, false },
-	{ TCD_P_REBUILD6, "inet6_sk_rebuild_header", tcd_rebuild6_entry, tcd_rebuild_ret,
-	  tcd_ptr_size, false },
-	{ TCD_P_WAIT_CONNECT, "sk_stream_wait_connect", tcd_wait_connect_entry,
-	  tcd_wait_ret, tcd_wait_data_size, true },
-	{ TCD_P_SHUTDOWN, "inet_shutdown", tcd_shutdown_entry, tcd_shutdown_ret,
-	  tcd_shutdown_data_size, false },
-	/*
-	 * send() and recv() waits only name blocked threads: a smaller pool,
-	 * so a server with many idle readers costs no more memory; waits
-	 * beyond it go unnamed and nmissed counts them.
-	 */
-	{ TCD_P_WAIT_MEMORY, "sk_stream_wait_memory", tcd_wait_memory_entry, tcd_wait_ret,
-	  tcd_wait_data_size, false },
-	{ TCD_P_WAIT_DATA, "sk_wait_data", tcd_wait_data_entry, tcd_wait_ret,
-	  tcd_wait_data_size, false },
-};
+#ifndef TCD_HAVE_NET_COOKIE
+/* Namespace ids where the kernel has no net_cookie: never reused while loaded. */
+static atomic64_t tcd_net_next_id = ATOMIC64_INIT(0);
+#endif
 
-/* Socket destruction only needs an entry probe. */
-static struct kprobe tcd_destruct_kp = {
-	.symbol_name = "inet_sock_destruct",
-	.pre_handler = tcd_destruct_pre,
-};
-
-static bool tcd_destruct_registered;
-
-int tcd_probe_count(void)
+/* Runs for every namespace at registration, then for each new one. */
+static int __net_init tcd_net_init(struct net *net)
 {
-	return ARRAY_SIZE(tcd_kretprobes) + 1;
-}
+	struct tcd_net *tn = tcd_net(net);
 
-static unsigned long tcd_sum_hits(enum tcd_probe_id id)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(tcd_hits, cpu)[id];
-	return sum;
-}
-
-void tcd_probe_stat(int idx, struct tcd_probe_stat *st)
-{
-	if (idx < ARRAY_SIZE(tcd_kretprobes)) {
-		struct tcd_kretprobe *p = &tcd_kretprobes[idx];
-
-		st->symbol = p->symbol;
-		st->hits = tcd_sum_hits(p->id);
-		/* Missed entries (kprobe busy) plus returns with no free instance. */
-		st->nmissed = p->rp.nmissed + p->rp.kp.nmissed;
-		st->maxactive = p->rp.maxactive;
-		st->registered = p->registered;
-		return;
-	}
-	st->symbol = tcd_destruct_kp.symbol_name;
-	st->hits = tcd_sum_hits(TCD_P_DESTRUCT);
-	st->nmissed = tcd_destruct_kp.nmissed;
-	st->maxactive = 0;
-	st->registered = tcd_destruct_registered;
-}
-
-/* Preallocated kretprobe instances (before slab rounding). */
-size_t tcd_probe_instance_bytes(void)
-{
-	size_t sum = 0;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tcd_kretprobes); i++)
-		sum += (size_t)tcd_kretprobes[i].rp.maxactive *
-		       (sizeof(struct kretprobe_instance) + tcd_kretprobes[i].rp.data_size);
-	return sum;
-}
-
-void tcd_reset_probe_hits(void)
-{
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(&tcd_hits, cpu), 0, sizeof(tcd_hits));
-}
-
-static void tcd_unregister_all(void)
-{
-	int i;
-
-	if (tcd_destruct_registered)
-		unregister_kprobe(&tcd_destruct_kp);
-	tcd_destruct_registered = false;
-	for (i = ARRAY_SIZE(tcd_kretprobes) - 1; i >= 0; i--) {
-		if (tcd_kretprobes[i].registered)
-			unregister_kretprobe(&tcd_kretprobes[i].rp);
-		tcd_kretprobes[i].registered = false;
-	}
-}
-
-static int tcd_register_all(void)
-{
-	int i, err;
-
-	for (i = 0; i < ARRAY_SIZE(tcd_kretprobes); i++) {
-		struct tcd_kretprobe *p = &tcd_kretprobes[i];
-
-		memset(&p->rp, 0, sizeof(p->rp));
-		p->rp.kp.symbol_name = p->symbol;
-		p->rp.entry_handler = p->entry;
-		p->rp.handler = p->ret;
-		p->rp.data_size = p->data_size();
-		p->rp.maxactive = p->blocking ? tcd_maxactive : tcd_maxactive_short;
-		err = register_kretprobe(&p->rp);
-		if (err) {
-			pr_err("cannot probe %s: error %d (%s); not loaded\n", p->symbol, err,
-			       tcd_errname(err));
-			goto fail;
-		}
-		p->registered = true;
-	}
-	memset(&tcd_destruct_kp, 0, sizeof(tcd_destruct_kp));
-	tcd_destruct_kp.symbol_name = "inet_sock_destruct";
-	tcd_destruct_kp.pre_handler = tcd_destruct_pre;
-	err = register_kprobe(&tcd_destruct_kp);
-	if (err) {
-		pr_err("cannot probe %s: error %d (%s); not loaded\n",
-		       tcd_destruct_kp.symbol_name, err, tcd_errname(err));
-		goto fail;
-	}
-	tcd_destruct_registered = true;
+	INIT_LIST_HEAD(&tn->rows);
+#ifndef TCD_HAVE_NET_COOKIE
+	tn->id = atomic64_inc_return(&tcd_net_next_id);
+#endif
 	return 0;
-fail:
-	tcd_unregister_all();
-	return err;
 }
 
 /*
- * Rows and destinations are keyed by the netns inode number, which the
- * kernel reuses: forget a namespace's entries when it exits, or the next
- * namespace to get its number would see them.
+ * Rows and destinations are keyed by an id never reused, so a later
+ * namespace cannot see them; they are dropped here to free the slots,
+ * each namespace's rows from its own list (at rmmod: once per namespace,
+ * each at the cost of its own rows).
  */
 static void __net_exit tcd_net_exit(struct net *net)
 {
-	tcd_table_clear_netns(net->ns.inum);
-	tcd_dests_clear_netns(net->ns.inum);
+	tcd_table_clear_netns(net, true);
+	tcd_dests_clear_netns(tcd_netns_id(net));
+	tcd_failed_clear_netns(tcd_netns_id(net));
 }
 
 static struct pernet_operations tcd_net_ops = {
+	.init = tcd_net_init,
 	.exit = tcd_net_exit,
+	.id = &tcd_net_gen_id,
+	.size = sizeof(struct tcd_net),
 };
 
 static int tcd_check_params(void)
@@ -281,7 +174,7 @@ static int __init tcd_init(void)
 		pr_err("cannot create /proc/%s: error %d; not loaded\n", TCD_NAME, err);
 		goto out_pernet;
 	}
-	err = tcd_register_all();
+	err = tcd_probes_register();
 	if (err)
 		goto out_proc;
 	pr_info("version %s loaded: guard=%s capacity=%u maxactive=%u maxactive_short=%u\n",
@@ -301,7 +194,7 @@ out_table:
 static void __exit tcd_exit(void)
 {
 	/* Unregistering waits for running handlers, so the table is idle after it. */
-	tcd_unregister_all();
+	tcd_probes_unregister();
 	tcd_proc_exit();
 	unregister_pernet_subsys(&tcd_net_ops);
 	tcd_waiters_exit();
@@ -314,4 +207,4 @@ module_exit(tcd_exit);
 MODULE_LICENSE("GPL");
 MODULE_VERSION(TCD_VERSION);
 MODULE_AUTHOR("tcpconndiag developers");
-MODULE_DESCRIPTION("Explains failed TCP connect()s: poisoned sockets, EADDRNOTAVAIL, source-address stalls");
+MODULE_DESCRIPTION("Explains failed TCP connect()s: poisoned sockets, EADDRNOTAVAIL, source-address stalls, and the cause of every other failure");

@@ -10,9 +10,10 @@
  * connect. Kernels with sk_disconnects instead fail the sleeping sender with
  * EPIPE.
  *
- * Probes: __inet_stream_connect, tcp_disconnect, inet_shutdown (kretprobes)
- * and inet_sock_destruct (kprobe, row cleanup); the blocked threads come
- * from waiters.c, whose wait probes call tcd_waiter_epipe().
+ * Probes: tcp_disconnect, inet_shutdown (kretprobes) and inet_sock_destruct
+ * (kprobe, row cleanup); connect.c hands us each connect() return; the
+ * blocked threads come from waiters.c, whose wait probes call
+ * tcd_waiter_epipe().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,19 +37,6 @@
 #define TCD_HINT_SHUTDOWN "shutdown() cannot abort this blocking connect(): use a non-blocking connect with poll() and a deadline, or TCP_SYNCNT/TCP_USER_TIMEOUT"
 #define TCD_HINT_EPIPE "send() raced a failing connect(): wait for connect() to succeed before sending"
 #define TCD_HINT_EPIPE_RECV "recv() raced a failing connect(): wait for connect() to succeed before reading"
-#define TCD_HINT_STALL_SADDR "connect() stayed blocked after its source address vanished"
-#define TCD_HINT_STALL_ROUTE "connect() stayed blocked after its route vanished"
-#define TCD_HINT_STALL "; use a non-blocking connect with a deadline or a lower TCP_SYNCNT"
-
-struct tcd_connect_ri {
-	struct socket *sock;
-	struct sock *sk;
-	u64 start_ns;
-	int sock_state;		/* sock->state at entry */
-	int flags;		/* the call's file flags: O_NONBLOCK */
-	int slot;		/* waiters.c, for a blocking connect() */
-	bool unspec;		/* connect(AF_UNSPEC): a disconnect request */
-};
 
 /* tcp_disconnect() */
 struct tcd_sk_ri {
@@ -58,94 +46,8 @@ struct tcd_sk_ri {
 	struct tcd_endpoint src, dst;
 };
 
-size_t tcd_connect_data_size(void)
-{
-	return sizeof(struct tcd_connect_ri);
-}
-
-size_t tcd_sk_data_size(void)
-{
-	return sizeof(struct tcd_sk_ri);
-}
-
-static bool tcd_is_tcp(const struct sock *sk)
-{
-	return sk && sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
-	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
-}
-
-static void tcd_count_connect_err(int err)
-{
-	tcd_count(TCD_C_CONNECT_FAILED);
-	switch (err) {
-	case -ETIMEDOUT:
-		tcd_count(TCD_C_ETIMEDOUT);
-		break;
-	case -ECONNREFUSED:
-		tcd_count(TCD_C_ECONNREFUSED);
-		break;
-	case -EINVAL:
-		tcd_count(TCD_C_EINVAL);
-		break;
-	case -EADDRNOTAVAIL:
-		tcd_count(TCD_C_EADDRNOTAVAIL);
-		break;
-	case -ENETUNREACH:
-		tcd_count(TCD_C_ENETUNREACH);
-		break;
-	default:
-		tcd_count(TCD_C_OTHER_ERR);
-	}
-}
-
-int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct tcd_connect_ri *d = (void *)ri->data;
-	struct socket *sock = (struct socket *)tcd_arg(regs, 0);
-	const struct sockaddr *uaddr = (const struct sockaddr *)tcd_arg(regs, 1);
-	int addr_len = (int)tcd_arg(regs, 2);
-
-	tcd_hit(TCD_P_CONNECT);
-	d->sock = sock;
-	d->sk = sock->sk;
-	if (!tcd_is_tcp(d->sk))
-		return 1;
-	d->start_ns = ktime_get_ns();
-	d->sock_state = READ_ONCE(sock->state);
-	/* Blocking is the call's flag, not the file's (io_uring passes its own). */
-	d->flags = (int)tcd_arg(regs, 3);
-	d->slot = -1;
-	d->unspec = uaddr && addr_len >= (int)sizeof(uaddr->sa_family) &&
-		    uaddr->sa_family == AF_UNSPEC;
-	/* A blocking connect() may sleep in inet_wait_for_connect(): name it. */
-	if (!(d->flags & O_NONBLOCK) && !d->unspec &&
-	    (d->sock_state == SS_UNCONNECTED || d->sock_state == SS_CONNECTING))
-		d->slot = tcd_waiter_add(d->sk, TCD_W_CONNECT);
-	return 0;
-}
-
-/* What a connect() return found, formatted after the lock is dropped. */
-enum tcd_connect_event {
-	TCD_CE_NONE,
-	TCD_CE_POISONED,
-	TCD_CE_ON_POISONED,
-	TCD_CE_STALL_ENDED,
-};
-
-static void tcd_stall_ended(struct tcd_entry *e, struct tcd_connect_ri *d, int ret, u64 now)
-{
-	u64 start = d->start_ns;
-
-	/* A restarted connect(): the stall began with the handshake (saddr.c). */
-	if (e->handshake_ns && e->handshake_ns < start)
-		start = e->handshake_ns;
-	e->events |= TCD_EV_STALL_ENDED;
-	e->stall_ns = now - start;
-	e->stall_err = ret;
-}
-
-static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry *e,
-			      const struct tcd_thread *me, int ret, u64 now)
+void tcd_poison_alert(enum tcd_connect_event ev, struct sock *sk, const struct tcd_entry *e,
+		      const struct tcd_thread *me, int ret)
 {
 	struct tcd_line line;
 	const char *hint;
@@ -154,6 +56,7 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 	case TCD_CE_POISONED:
 		tcd_count(TCD_C_SOCKET_POISONED);
 		tcd_line_start(&line, "socket-poisoned", me, e->family, &e->src, &e->dst, ret);
+		tcd_line_owner(&line, sk);
 		tcd_line_add(&line, " wait_pending=%u", e->wait_pending);
 		if (e->nr_blocked)
 			tcd_line_thread(&line, "waiter_", &e->blocked[0]);
@@ -168,6 +71,7 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 		break;
 	case TCD_CE_ON_POISONED:
 		tcd_line_start(&line, "connect-on-poisoned", me, e->family, &e->src, &e->dst, ret);
+		tcd_line_owner(&line, sk);
 		if (e->events & TCD_EV_POISONED) {
 			tcd_line_add(&line, " cause=socket-poisoned");
 			tcd_line_thread(&line, "poisoned_by_", &e->connector);
@@ -192,109 +96,47 @@ static void tcd_connect_alert(enum tcd_connect_event ev, const struct tcd_entry 
 		}
 		tcd_alert(&line, TCD_A_POISON, hint, NULL);
 		break;
-	case TCD_CE_STALL_ENDED:
-		tcd_count(TCD_C_STALL_ENDED);
-		tcd_line_start(&line, "stall-ended", &e->connector, e->family, &e->src, &e->dst,
-			       ret);
-		tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu lost=%s",
-			     div_u64(e->stall_ns, NSEC_PER_MSEC),
-			     div_u64(now - e->lost_ns, NSEC_PER_MSEC),
-			     e->events & TCD_EV_ROUTE_LOST ? "route" : "saddr");
-		tcd_alert(&line, TCD_A_SADDR, e->events & TCD_EV_ROUTE_LOST ?
-			  TCD_HINT_STALL_ROUTE : TCD_HINT_STALL_SADDR, TCD_HINT_STALL);
-		break;
 	default:
 		break;
 	}
 }
 
-int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * The hub's connect() return, under tcd_lock with @e the socket's row:
+ * what this return means for a poisoned or wedged socket.
+ */
+enum tcd_connect_event tcd_poison_on_connect(struct tcd_entry *e,
+					     const struct tcd_connect_call *c, int ret,
+					     int state, bool wedged_einval,
+					     const struct tcd_thread *me, u64 now)
 {
-	struct tcd_connect_ri *d = (void *)ri->data;
-	int ret = (int)regs_return_value(regs);
-	int state = READ_ONCE(d->sock->state);
-	enum tcd_connect_event ev = TCD_CE_NONE;
-	struct tcd_entry snap;
-	struct tcd_thread me;
-	struct tcd_entry *e;
-	unsigned long flags;
-	bool wedged_einval;
-	u64 now;
-
-	tcd_waiter_del(d->slot);
-	/*
-	 * Fast path: ordinary success or a non-blocking start. -EISCONN is
-	 * the usual "did my non-blocking connect finish?" answer: success.
-	 * -ERESTARTSYS: a signal; the kernel restarts the call, the caller
-	 * sees nothing.
-	 */
-	if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -EISCONN ||
-	    ret == -ERESTARTSYS) {
-		if (!tcd_table_maybe_has(d->sk))
-			return 0;
-	} else {
-		tcd_count_connect_err(ret);
-	}
-	/* EINVAL from the default: branch of a socket left in SS_DISCONNECTING. */
-	wedged_einval = ret == -EINVAL && d->sock_state == SS_DISCONNECTING &&
-			state == SS_DISCONNECTING;
-	if (!wedged_einval && state != SS_DISCONNECTING && !tcd_table_maybe_has(d->sk))
-		return 0;
-
-	tcd_thread_current(&me);
-	now = ktime_get_ns();
-	raw_spin_lock_irqsave(&tcd_lock, flags);
-	e = wedged_einval ? tcd_get_or_create(d->sk) : tcd_lookup(d->sk);
-	if (!e)
-		goto unlock;
-	tcd_touch(e);
-	if (d->unspec && ret == -EBUSY && state == SS_DISCONNECTING) {
+	if (c->unspec && ret == -EBUSY && state == SS_DISCONNECTING) {
 		/* connect(AF_UNSPEC)'s own disconnect got EBUSY. */
 		e->events |= TCD_EV_UNSPEC_EBUSY;
-	} else if (state == SS_DISCONNECTING && ret != -EINVAL && e->ebusy_by.pid == me.pid &&
-		   e->ebusy_ns >= d->start_ns && !(e->events & TCD_EV_POISONED)) {
+	} else if (state == SS_DISCONNECTING && ret != -EINVAL && e->ebusy_by.pid == me->pid &&
+		   e->ebusy_ns >= c->start_ns && !(e->events & TCD_EV_POISONED)) {
 		/* This connect's own tcp_disconnect() got EBUSY: poisoned now. */
 		e->events |= TCD_EV_POISONED;
-		e->connector = me;
+		e->connector = *me;
 		e->connect_err = ret;
-		ev = TCD_CE_POISONED;
+		return TCD_CE_POISONED;
 	} else if (wedged_einval) {
 		e->einval_count++;
 		tcd_count(TCD_C_CONNECT_ON_POISONED);
 		if (!(e->events & TCD_EV_CONNECT_ON_POISONED)) {
 			e->events |= TCD_EV_CONNECT_ON_POISONED;
-			ev = TCD_CE_ON_POISONED;
+			return TCD_CE_ON_POISONED;
 		}
-	} else if ((e->events & TCD_EV_SHUTDOWN_EBUSY) && e->connector.pid == me.pid &&
+	} else if ((e->events & TCD_EV_SHUTDOWN_EBUSY) && e->connector.pid == me->pid &&
 		   !e->connect_err) {
 		/* The connect that shutdown() failed to abort has now ended. */
 		e->connect_err = ret ? ret : 1;
-		e->stall_ns = now - d->start_ns;
+		e->stall_ns = now - c->start_ns;
 	}
-	/*
-	 * -ERESTARTSYS: a signal interrupted connect() and the kernel restarts
-	 * it; the caller never sees this return and the stall goes on. A
-	 * blocking connect() entering in SS_CONNECTING (that restart, or a
-	 * retry after EINTR) waits for the same handshake, maybe lost before
-	 * it began; a non-blocking caller polling with connect() never stalled.
-	 */
-	if ((e->events & TCD_EV_STALLED) && !(e->events & TCD_EV_STALL_ENDED) &&
-	    ret != -ERESTARTSYS && ev == TCD_CE_NONE &&
-	    (e->lost_ns >= d->start_ns ||
-	     (d->sock_state == SS_CONNECTING && !(d->flags & O_NONBLOCK)))) {
-		e->connector = me;
-		tcd_stall_ended(e, d, ret, now);
-		ev = TCD_CE_STALL_ENDED;
-	}
-	if (ev != TCD_CE_NONE)
-		snap = *e;
-unlock:
-	raw_spin_unlock_irqrestore(&tcd_lock, flags);
-	tcd_connect_alert(ev, &snap, &me, ret, now);
-	return 0;
+	return TCD_CE_NONE;
 }
 
-int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 
@@ -303,11 +145,20 @@ int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!tcd_is_tcp(d->sk))
 		return 1;
 	d->wait_pending = tcd_sk_wait_pending(d->sk);
+	/*
+	 * Its return matters only with other threads blocked on the socket:
+	 * EBUSY needs sk_wait_pending (stable here: both change under the
+	 * socket lock), and the EPIPE case a failing connect() of ours. A
+	 * close() with SO_LINGER 0, or a plain disconnect, skips the return.
+	 */
+	if (TCD_GUARD_POISON_POSSIBLE ? d->wait_pending <= 0 :
+	    !tcd_waiting_here(d->sk, TCD_W_CONNECT))
+		return 1;
 	tcd_endpoints_from_sk(d->sk, &d->src, &d->dst);
 	return 0;
 }
 
-int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_sk_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
@@ -396,6 +247,7 @@ void tcd_waiter_epipe(struct sock *sk, u64 start_ns, enum tcd_wait_kind kind)
 	 * the source address and the destination port.
 	 */
 	tcd_line_start(&line, "sender-epipe", &me, snap.family, &snap.src, &snap.dst, -EPIPE);
+	tcd_line_owner(&line, sk);
 	tcd_line_thread(&line, "connect_", &snap.disc_by);
 	tcd_line_add(&line, " severity=info");
 	tcd_alert(&line, TCD_A_EPIPE, kind == TCD_W_RECV ? TCD_HINT_EPIPE_RECV : TCD_HINT_EPIPE,
@@ -409,12 +261,7 @@ struct tcd_shut_ri {
 	int sock_state;
 };
 
-size_t tcd_shutdown_data_size(void)
-{
-	return sizeof(struct tcd_shut_ri);
-}
-
-int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_shutdown_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_shut_ri *d = (void *)ri->data;
 
@@ -453,7 +300,7 @@ static void tcd_shutdown_wedged(struct tcd_shut_ri *d)
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 }
 
-int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_shut_ri *d = (void *)ri->data;
 	int ret = (int)regs_return_value(regs);
@@ -482,6 +329,7 @@ int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	tcd_count(TCD_C_SHUTDOWN_EBUSY);
 	tcd_line_start(&line, "shutdown-ebusy", &snap.ebusy_by, snap.family, &snap.src,
 		       &snap.dst, ret);
+	tcd_line_owner(&line, d->sk);
 	tcd_line_add(&line, " wait_pending=%u", snap.wait_pending);
 	if (snap.connector.pid != snap.ebusy_by.pid)
 		tcd_line_thread(&line, "connect_", &snap.connector);
@@ -490,19 +338,59 @@ int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /* Socket destruction: drop its row so freed sockets never linger. */
-int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
+static int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)tcd_arg(regs, 0);
 	struct tcd_entry *e;
 	unsigned long flags;
+
+	struct tcd_entry snap;
+	bool soft = false;
 
 	tcd_hit(TCD_P_DESTRUCT);
 	if (!tcd_table_maybe_has(sk))
 		return 0;
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(sk);
-	if (e)
+	if (e) {
+		soft = e->events & TCD_EV_SOFT_ERR;
+		if (soft)
+			snap = *e;
 		tcd_remove_entry(e);
+	}
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	/* A handshake the application gave up on after an ICMP error (failed.c). */
+	if (soft)
+		tcd_failed_soft_closed(sk, &snap);
 	return 0;
 }
+
+/*
+ * The destruct kprobe is the row cleanup of every diagnosis; it lives here
+ * with the first diagnosis that made rows.
+ */
+static const struct tcd_probe_desc tcd_poison_descs[] = {
+	{
+		.id = TCD_P_DISCONNECT,
+		.symbol = "tcp_disconnect",
+		.entry = tcd_disconnect_entry,
+		.ret = tcd_disconnect_ret,
+		.data_size = sizeof(struct tcd_sk_ri),
+	},
+	{
+		.id = TCD_P_SHUTDOWN,
+		.symbol = "inet_shutdown",
+		.entry = tcd_shutdown_entry,
+		.ret = tcd_shutdown_ret,
+		.data_size = sizeof(struct tcd_shut_ri),
+	},
+	{
+		.id = TCD_P_DESTRUCT,
+		.symbol = "inet_sock_destruct",
+		.pre = tcd_destruct_pre,
+	},
+};
+
+const struct tcd_probe_set tcd_poison_probes = {
+	tcd_poison_descs, ARRAY_SIZE(tcd_poison_descs)
+};

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/tcpconndiag: a header (version, kernel, guard, probes, counters,
- * busiest EADDRNOTAVAIL destinations) then one row per tracked socket of the
- * reader's network namespace. Root-only. Writing "clear" (CAP_NET_ADMIN)
- * forgets the reader's namespace's rows and destinations, and from the
- * initial namespace also resets the global counters.
+ * busiest EADDRNOTAVAIL destinations, failures by destination and cause)
+ * then one row per tracked socket of the
+ * reader's network namespace. Root-only (0600). Writing "clear" forgets
+ * the writer's namespace's rows and destinations, which needs CAP_NET_ADMIN
+ * over that namespace (its owning user namespace: a container's root may
+ * clear its own); from the initial namespace, where that is CAP_NET_ADMIN
+ * itself, it also resets the global counters.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,12 +27,12 @@
 
 static struct proc_dir_entry *tcd_proc;
 
-static u32 tcd_current_netns(void)
+static struct net *tcd_current_net(void)
 {
-	return current->nsproxy->net_ns->ns.inum;
+	return current->nsproxy->net_ns;
 }
 
-static void tcd_show_header(struct seq_file *m, u32 netns)
+static void tcd_show_header(struct seq_file *m, u64 netns)
 {
 	struct tcd_probe_stat st;
 	struct tcd_dest d;
@@ -67,11 +70,25 @@ static void tcd_show_header(struct seq_file *m, u32 netns)
 		seq_printf(m, "eaddrnotavail-dest: dst=%s count=%llu last_s_ago=%llu\n", ep,
 			   d.count, div_u64(now - d.last_ns, NSEC_PER_SEC));
 	}
+	for (i = 0; i < TCD_MAX_FAILED_DESTS; i++) {
+		struct tcd_failed_dest f;
+		char ep[64];
+
+		if (!tcd_failed_copy_at(i, &f) || f.netns != netns)
+			continue;
+		tcd_fmt_ep(ep, sizeof(ep), f.family, &f.ep);
+		seq_printf(m, "failed-dest: dst=%s cause=%s count=%llu err=%s mode=%s last_s_ago=%llu comm=%s cgroup=%s\n",
+			   ep, tcd_cause_names[f.cause], f.count, tcd_errname(f.err),
+			   f.blocking ? "blocking" : "nonblocking",
+			   div_u64(now - f.last_ns, NSEC_PER_SEC), f.comm[0] ? f.comm : "?",
+			   f.cgroup[0] ? f.cgroup : "?");
+	}
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	used = tcd_used;
 	evictions = tcd_evictions;
 	stale = tcd_stale;
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
+	seq_printf(m, "netns: id=%llu\n", netns);
 	seq_printf(m, "table: used=%u capacity=%u evictions=%llu stale=%llu\n", used,
 		   tcd_capacity, evictions, stale);
 	seq_puts(m, "sockets:\n");
@@ -89,10 +106,10 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	static const char *const ev_names[] = {
 		"socket-poisoned", "connect-on-poisoned", "shutdown-ebusy", "sender-epipe",
 		"saddr-lost", "stall-ended", "disconnect-ebusy", "route-lost",
-		"shutdown-wedged", "unspec-ebusy",
+		"shutdown-wedged", "unspec-ebusy", "soft-error",
 	};
 	u64 now = ktime_get_ns();
-	char s[64], d[64];
+	char s[64], d[64], cg[TCD_CGROUP_LEN];
 	bool first = true;
 	int i;
 
@@ -132,7 +149,9 @@ static void tcd_show_entry(struct seq_file *m, const struct tcd_entry *e)
 	if (e->events & TCD_EV_STALL_ENDED)
 		seq_printf(m, " stalled_ms=%llu stall_err=%s", div_u64(e->stall_ns, NSEC_PER_MSEC),
 			   tcd_errname(e->stall_err));
-	seq_printf(m, " age_s=%llu\n", div_u64(now - e->created_ns, NSEC_PER_SEC));
+	tcd_cgroup_path_by_id(e->cgid, cg, sizeof(cg));
+	seq_printf(m, " uid=%u cgroup=%s age_s=%llu\n", e->uid, cg,
+		   div_u64(now - e->created_ns, NSEC_PER_SEC));
 }
 
 /* Positions: 0 is the header, 1..capacity are table slots. */
@@ -154,7 +173,7 @@ static void tcd_seq_stop(struct seq_file *m, void *v)
 static int tcd_seq_show(struct seq_file *m, void *v)
 {
 	unsigned long pos = (uintptr_t)v - 1;
-	u32 netns = (u32)(uintptr_t)m->private;
+	u64 netns = *(u64 *)m->private;
 	struct tcd_entry e;
 
 	if (!pos) {
@@ -174,23 +193,25 @@ static const struct seq_operations tcd_seq_ops = {
 	.show = tcd_seq_show,
 };
 
+/* The reader's namespace, fixed at open: its id, which is never reused. */
 static int tcd_open(struct inode *inode, struct file *file)
 {
-	int err = seq_open(file, &tcd_seq_ops);
+	u64 *netns = __seq_open_private(file, &tcd_seq_ops, sizeof(*netns));
 
-	if (!err)
-		((struct seq_file *)file->private_data)->private =
-			(void *)(uintptr_t)tcd_current_netns();
-	return err;
+	if (!netns)
+		return -ENOMEM;
+	*netns = tcd_netns_id(tcd_current_net());
+	return 0;
 }
 
-static void tcd_clear(u32 netns)
+static void tcd_clear(struct net *net)
 {
 	int i;
 
-	tcd_table_clear_netns(netns);
-	tcd_dests_clear_netns(netns);
-	if (netns != init_net.ns.inum)
+	tcd_table_clear_netns(net, false);
+	tcd_dests_clear_netns(tcd_netns_id(net));
+	tcd_failed_clear_netns(tcd_netns_id(net));
+	if (!net_eq(net, &init_net))
 		return;
 	for (i = 0; i < TCD_C_NR; i++)
 		atomic64_set(&tcd_counters[i], 0);
@@ -201,10 +222,12 @@ static void tcd_clear(u32 netns)
 /* Commands: "clear" (an optional trailing newline is accepted). */
 static ssize_t tcd_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
 {
+	struct net *net = tcd_current_net();
 	char cmd[TCD_CMD_MAX + 1];
 	size_t n = len;
 
-	if (!capable(CAP_NET_ADMIN))
+	/* For init_net, owned by init_user_ns, this is capable(CAP_NET_ADMIN). */
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 	if (!len)
 		return -EINVAL;
@@ -219,7 +242,7 @@ static ssize_t tcd_write(struct file *file, const char __user *ubuf, size_t len,
 		return -EINVAL;
 	if (strcmp(cmd, "clear"))
 		return -EINVAL;
-	tcd_clear(tcd_current_netns());
+	tcd_clear(net);
 	return len;
 }
 
@@ -227,14 +250,14 @@ static const struct proc_ops tcd_proc_ops = {
 	.proc_open = tcd_open,
 	.proc_read = seq_read,
 	.proc_lseek = seq_lseek,
-	.proc_release = seq_release,
+	.proc_release = seq_release_private,
 	.proc_write = tcd_write,
 };
 
 int tcd_proc_init(void)
 {
-	/* 0400: root reads; root may also write commands (CAP_NET_ADMIN checked). */
-	tcd_proc = proc_create(TCD_NAME, 0400, NULL, &tcd_proc_ops);
+	/* 0600: root reads, and writes commands (CAP_NET_ADMIN checked at write). */
+	tcd_proc = proc_create(TCD_NAME, 0600, NULL, &tcd_proc_ops);
 	return tcd_proc ? 0 : -ENOMEM;
 }
 

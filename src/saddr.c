@@ -4,8 +4,8 @@
  * route did, so every retransmit re-routes in inet_sk_rebuild_header()
  * (inet6_sk_rebuild_header() for IPv6) and a blocking connect() sleeps
  * through the whole SYN retry period. We alert on the first such re-route,
- * long before connect() returns; poison.c's connect return handler reports
- * the end of the stall.
+ * long before connect() returns; the hub (connect.c) calls us back when
+ * that connect() returns, and we report the end of the stall.
  *
  * IPv4 fails the re-route with ENETUNREACH both when the source is no
  * longer local and when no route is left, so the source is checked here:
@@ -38,28 +38,16 @@
 #define TCD_HINT_SADDR_V6 "the socket's source address is gone but a route is left: packets leave from an address this host no longer owns and no answer can come back, until the retries run out: give connect() a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT; IPv6 never re-selects the source"
 #define TCD_HINT_ROUTE "the source address is still here but no route to the destination is left (interface down, route withdrawn, VPN device gone); connect() blocks until the SYN retries run out unless the route comes back: check ip route, use a non-blocking connect with a deadline, lower TCP_SYNCNT or set TCP_USER_TIMEOUT"
 #define TCD_HINT_ROUTE_NB "the source address is still here but no route to the destination is left (interface down, route withdrawn, VPN device gone); the handshake fails when the SYN retries run out unless the route comes back: check ip route, give connect() a deadline"
+#define TCD_HINT_STALL_SADDR "connect() stayed blocked after its source address vanished"
+#define TCD_HINT_STALL_ROUTE "connect() stayed blocked after its route vanished"
+#define TCD_HINT_STALL "; use a non-blocking connect with a deadline or a lower TCP_SYNCNT"
 #define TCD_HINT_ROUTE_EST "the connection's route is gone (interface down, route withdrawn, VPN device gone); data retransmits fail until the route returns or tcp_retries2/TCP_USER_TIMEOUT kills it: check ip route"
 
-/*
- * Seconds from the first SYN until connect() gives up: the (retries +
- * linear + 1)-th RTO expiry. The first linear + 1 RTOs are the initial 1 s
- * (TCP_TIMEOUT_INIT), then they double up to the RTO ceiling: 1, 2, 4, 8
- * (15 s) for 3 retries and no linear timeouts; 1, 1, 1, 1, 1, 2, 4, 8
- * (19 s) with 6.5+'s default of 4; with the default 6 retries 127 s, and
- * 131 s on 6.5+.
- */
+/* Seconds from the first SYN until connect() gives up: tcd_syn_giveup_calc(). */
 static unsigned int tcd_syn_giveup_s(const struct sock *sk, unsigned int retries)
 {
-	unsigned int i, rto = TCP_TIMEOUT_INIT, cap = max(tcd_rto_max(sk), 1U);
-	unsigned int linear = tcd_tcp_syn_linear_timeouts(sock_net(sk));
-	unsigned long total = 0;
-
-	for (i = 0; i <= retries + linear; i++) {
-		total += min(rto, cap);
-		if (i >= linear)
-			rto = min(rto << 1, cap);
-	}
-	return total / HZ;
+	return tcd_syn_giveup_calc(retries, tcd_tcp_syn_linear_timeouts(sock_net(sk)),
+				   TCP_TIMEOUT_INIT, tcd_rto_max(sk), HZ);
 }
 
 /* An IPv6 socket that is not talking IPv4 through a v4-mapped address. */
@@ -148,22 +136,28 @@ static int tcd_rebuild_save(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return (*skp)->sk_protocol != IPPROTO_TCP || tcd_route_still_valid(*skp);
 }
 
-int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	tcd_hit(TCD_P_REBUILD);
 	return tcd_rebuild_save(ri, regs);
 }
 
-int tcd_rebuild6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_rebuild6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	tcd_hit(TCD_P_REBUILD6);
 	return tcd_rebuild_save(ri, regs);
 }
 
-int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_rebuild_result(struct sock *sk, int ret);
+
+static int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct sock *sk = *(struct sock **)ri->data;
-	int ret = (int)regs_return_value(regs);
+	return tcd_rebuild_result(*(struct sock **)ri->data, (int)regs_return_value(regs));
+}
+
+/* What the re-route of @sk returned (@ret: rebuild_header()'s error, or 0). */
+static int tcd_rebuild_result(struct sock *sk, int ret)
+{
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcd_thread owner = { .comm = "?" };
 	unsigned int total_ms = 0, elapsed_ms = 0, giveup_s = 0;
@@ -242,8 +236,8 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	tcd_line_start(&line, saddr_gone ? "saddr-lost" : "route-lost", &owner, sk->sk_family,
 		       &src, &dst, ret);
-	tcd_line_add(&line, " state=%s uid=%u retransmits=%u", tcd_state_name(state),
-		     from_kuid_munged(&init_user_ns, sk->sk_uid), retransmits);
+	tcd_line_owner(&line, sk);
+	tcd_line_add(&line, " state=%s retransmits=%u", tcd_state_name(state), retransmits);
 	if (state == TCP_SYN_SENT)
 		tcd_line_add(&line, " syn_retries=%d user_timeout_ms=%u giveup_in_s=%u",
 			     retries, icsk->icsk_user_timeout, giveup_s);
@@ -264,3 +258,66 @@ int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_alert(&line, TCD_A_SADDR, TCD_HINT_SADDR_EST, NULL);
 	return 0;
 }
+
+/*
+ * The hub's connect() return, under tcd_lock: did a stall of this socket
+ * end? -ERESTARTSYS: a signal interrupted connect() and the kernel
+ * restarts it; the caller never sees this return and the stall goes on. A
+ * blocking connect() entering in SS_CONNECTING (that restart, or a retry
+ * after EINTR) waits for the same handshake, maybe lost before it began; a
+ * non-blocking caller polling with connect() never stalled.
+ */
+bool tcd_stall_on_connect(struct tcd_entry *e, const struct tcd_connect_call *c, int ret,
+			  const struct tcd_thread *me, u64 now)
+{
+	u64 start = c->start_ns;
+
+	if (!(e->events & TCD_EV_STALLED) || (e->events & TCD_EV_STALL_ENDED) ||
+	    ret == -ERESTARTSYS ||
+	    (e->lost_ns < c->start_ns &&
+	     (c->sock_state != SS_CONNECTING || c->nonblock)))
+		return false;
+	/* A restarted connect(): the stall began with the handshake. */
+	if (e->handshake_ns && e->handshake_ns < start)
+		start = e->handshake_ns;
+	e->connector = *me;
+	e->events |= TCD_EV_STALL_ENDED;
+	e->stall_ns = now - start;
+	e->stall_err = ret;
+	return true;
+}
+
+void tcd_stall_alert(struct sock *sk, const struct tcd_entry *e, int ret, u64 now)
+{
+	struct tcd_line line;
+
+	tcd_count(TCD_C_STALL_ENDED);
+	tcd_line_start(&line, "stall-ended", &e->connector, e->family, &e->src, &e->dst, ret);
+	tcd_line_owner(&line, sk);
+	tcd_line_add(&line, " stalled_ms=%llu after_lost_ms=%llu lost=%s",
+		     div_u64(e->stall_ns, NSEC_PER_MSEC), div_u64(now - e->lost_ns, NSEC_PER_MSEC),
+		     e->events & TCD_EV_ROUTE_LOST ? "route" : "saddr");
+	tcd_alert(&line, TCD_A_SADDR, e->events & TCD_EV_ROUTE_LOST ?
+		  TCD_HINT_STALL_ROUTE : TCD_HINT_STALL_SADDR, TCD_HINT_STALL);
+}
+
+static const struct tcd_probe_desc tcd_saddr_descs[] = {
+	{
+		.id = TCD_P_REBUILD,
+		.symbol = "inet_sk_rebuild_header",
+		.entry = tcd_rebuild_entry,
+		.ret = tcd_rebuild_ret,
+		.data_size = sizeof(struct sock *),
+	},
+	{
+		.id = TCD_P_REBUILD6,
+		.symbol = "inet6_sk_rebuild_header",
+		.entry = tcd_rebuild6_entry,
+		.ret = tcd_rebuild_ret,
+		.data_size = sizeof(struct sock *),
+	},
+};
+
+const struct tcd_probe_set tcd_saddr_probes = {
+	tcd_saddr_descs, ARRAY_SIZE(tcd_saddr_descs)
+};

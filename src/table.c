@@ -9,12 +9,15 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/ktime.h>
+#include <linux/sock_diag.h>
 #include "tcd.h"
+#include "tcd_compat.h"
 
 DEFINE_RAW_SPINLOCK(tcd_lock);
 u64 tcd_evictions;
 u64 tcd_stale;
 unsigned int tcd_used;
+
 
 static struct tcd_entry *tcd_entries;
 static struct hlist_head *tcd_buckets;
@@ -37,8 +40,10 @@ int tcd_table_init(unsigned int capacity)
 	tcd_nr_entries = capacity;
 	for (i = 0; i < nbuckets; i++)
 		INIT_HLIST_HEAD(&tcd_buckets[i]);
-	for (i = 0; i < capacity; i++)
+	for (i = 0; i < capacity; i++) {
 		list_add_tail(&tcd_entries[i].lru, &tcd_free);
+		INIT_LIST_HEAD(&tcd_entries[i].ns_node);
+	}
 	return 0;
 }
 
@@ -70,47 +75,44 @@ bool tcd_table_maybe_has(const struct sock *sk)
 }
 
 /*
- * The inode number of @sk's struct socket, 0 when it has none (orphaned, or
- * a child not yet accepted). Unlike the sock's address it is not reused, so
- * it tells a row's socket from a later one allocated at the same address.
- * The caller is inside a probed call on @sk; the inode is freed by RCU.
+ * @sk's socket cookie, made now if it has none. The kernel never hands a
+ * cookie out twice (a 64-bit counter, per-CPU batches), so, unlike the
+ * sock's address, it tells a row's socket from a later one the slab puts
+ * there. sock_diag_save_cookie() is the exported way to have the kernel
+ * make it: lock-free atomics under preempt_disable(), safe in any context,
+ * and the value SO_COOKIE and sock_diag later report (made once, then
+ * fixed), so making it early changes nothing for them.
  */
-static unsigned long tcd_sk_ino(const struct sock *sk)
+static u64 tcd_sk_cookie(struct sock *sk)
 {
-	struct socket *sock;
-	unsigned long ino = 0;
+	u32 c[2];
 
-	rcu_read_lock();
-	sock = READ_ONCE(sk->sk_socket);
-	if (sock)
-		ino = SOCK_INODE(sock)->i_ino;
-	rcu_read_unlock();
-	return ino;
+	if (!atomic64_read(&sk->sk_cookie))
+		sock_diag_save_cookie(sk, c);
+	return atomic64_read(&sk->sk_cookie);
 }
 
 /*
  * A missed inet_sock_destruct hit (kprobe recursion: it fired in a softirq
  * that interrupted another probe's handler) leaves the dead socket's row in
  * place. The next socket at that address must not inherit its events, so a
- * row whose socket identity differs is dropped here and counted as stale.
+ * row whose cookie is not the socket's is dropped here and counted as stale.
+ * Every row's socket got its cookie when the row was made, so reading is
+ * enough: another socket's is 0 (none made yet) or a different number.
  */
 struct tcd_entry *tcd_lookup(const struct sock *sk)
 {
 	struct tcd_entry *e;
-	unsigned long ino;
 
 	lockdep_assert_held(&tcd_lock);
 	hlist_for_each_entry(e, tcd_bucket(sk), hnode) {
 		if (e->key != sk)
 			continue;
-		ino = tcd_sk_ino(sk);
-		if (e->ino && ino && e->ino != ino) {
+		if (e->cookie != (u64)atomic64_read(&sk->sk_cookie)) {
 			tcd_remove_entry(e);
 			tcd_stale++;
 			return NULL;
 		}
-		if (!e->ino)
-			e->ino = ino;
 		return e;
 	}
 	return NULL;
@@ -121,6 +123,11 @@ void tcd_remove_entry(struct tcd_entry *e)
 	lockdep_assert_held(&tcd_lock);
 	hlist_del(&e->hnode);
 	list_move(&e->lru, &tcd_free);
+	if (e->ns) {
+		list_del_init(&e->ns_node);
+		e->ns->nr_rows--;
+		e->ns = NULL;
+	}
 	e->key = NULL;
 	tcd_used--;
 }
@@ -137,6 +144,8 @@ void tcd_touch(struct tcd_entry *e)
 struct tcd_entry *tcd_get_or_create(struct sock *sk)
 {
 	struct tcd_entry *e = tcd_lookup(sk);
+	struct net *net = sock_net(sk);
+	struct tcd_net *tn;
 	u64 now;
 
 	if (e) {
@@ -154,8 +163,18 @@ struct tcd_entry *tcd_get_or_create(struct sock *sk)
 	list_del(&e->lru);
 	memset(e, 0, sizeof(*e));
 	e->key = sk;
-	e->ino = tcd_sk_ino(sk);
-	e->netns = sock_net(sk)->ns.inum;
+	e->cookie = tcd_sk_cookie(sk);
+	INIT_LIST_HEAD(&e->ns_node);
+	e->netns = tcd_netns_id(net);
+	/* A namespace past its exit hook keeps its rows off the list (LRU only). */
+	tn = tcd_net(net);
+	if (tn && !tn->exiting) {
+		list_add_tail(&e->ns_node, &tn->rows);
+		tn->nr_rows++;
+		e->ns = tn;
+	}
+	e->uid = tcd_sk_uid(sk);
+	e->cgid = tcd_sk_cgroup_id(sk);
 	e->family = sk->sk_family;
 	e->state = READ_ONCE(sk->sk_state);
 	e->created_ns = now;
@@ -187,15 +206,35 @@ bool tcd_table_copy_at(unsigned int idx, struct tcd_entry *out)
 	return used;
 }
 
-void tcd_table_clear_netns(u32 netns)
-{
-	unsigned long flags;
-	unsigned int i;
+/*
+ * Forget @net's rows: its own list, so the cost is its rows, not the
+ * table's capacity (a namespace that never had a row costs one lock).
+ * Batches keep the lock, which probes spin on with IRQs off, short; a
+ * "clear" stops after the rows it found, so new ones cannot keep it
+ * going. @exiting: @net's exit hook, after which no row joins the list.
+ */
+#define TCD_CLEAR_BATCH 64
 
-	for (i = 0; i < tcd_nr_entries; i++) {
+void tcd_table_clear_netns(struct net *net, bool exiting)
+{
+	struct tcd_net *tn = tcd_net(net);
+	unsigned int n, todo = UINT_MAX;
+	unsigned long flags;
+	bool more;
+
+	if (!tn)
+		return;
+	do {
 		raw_spin_lock_irqsave(&tcd_lock, flags);
-		if (tcd_entries[i].key && tcd_entries[i].netns == netns)
-			tcd_remove_entry(&tcd_entries[i]);
+		if (exiting)
+			tn->exiting = true;
+		if (todo == UINT_MAX)
+			todo = tn->nr_rows;
+		for (n = 0; n < TCD_CLEAR_BATCH && todo && !list_empty(&tn->rows); n++, todo--)
+			tcd_remove_entry(list_first_entry(&tn->rows, struct tcd_entry, ns_node));
+		more = todo && !list_empty(&tn->rows);
 		raw_spin_unlock_irqrestore(&tcd_lock, flags);
-	}
+		if (more)
+			cond_resched();
+	} while (more);
 }

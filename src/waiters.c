@@ -28,7 +28,7 @@
 struct tcd_waiter {
 	const void *sk;		/* NULL: free */
 	unsigned int seq;	/* odd while the fields below change */
-	struct tcd_thread t;
+	struct tcd_thread t;	/* t.reported: set by tcd_waiter_report() */
 };
 
 static struct tcd_waiter *tcd_waiters;
@@ -94,6 +94,7 @@ int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind)
 		w->t.tgid = current->tgid;
 		w->t.kind = kind;
 		memcpy(w->t.comm, current->comm, TASK_COMM_LEN);
+		WRITE_ONCE(w->t.reported, 0);
 		smp_wmb();
 		WRITE_ONCE(w->seq, w->seq + 1);
 		smp_store_release(&w->sk, sk);
@@ -103,10 +104,16 @@ int tcd_waiter_add(const struct sock *sk, enum tcd_wait_kind kind)
 	return -1;
 }
 
-void tcd_waiter_del(int idx)
+/* Release slot @idx; returns whether tcd_waiter_report() marked it. */
+bool tcd_waiter_del(int idx)
 {
-	if (idx >= 0)
-		smp_store_release(&tcd_waiters[idx].sk, NULL);
+	bool reported;
+
+	if (idx < 0)
+		return false;
+	reported = READ_ONCE(tcd_waiters[idx].t.reported);
+	smp_store_release(&tcd_waiters[idx].sk, NULL);
+	return reported;
 }
 
 /* Copy slot @w's thread if it is blocked on @sk: false if not, or torn. */
@@ -152,6 +159,27 @@ int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind fir
 	return total;
 }
 
+/*
+ * Copy the thread blocked on @sk in wait @kind and mark its slot, so that
+ * its own return knows the failure was reported. A slot released and
+ * reclaimed between the check and the mark costs at most one line.
+ */
+bool tcd_waiter_report(const struct sock *sk, enum tcd_wait_kind kind, struct tcd_thread *out)
+{
+	struct tcd_waiter *w;
+	unsigned int i;
+
+	for (i = 0; i < TCD_WAITER_WINDOW; i++) {
+		w = tcd_waiter_slot(sk, i);
+		if (!tcd_waiter_read(w, sk, out) || out->kind != kind)
+			continue;
+		WRITE_ONCE(w->t.reported, 1);
+		tcd_thread_sanitize(out);
+		return true;
+	}
+	return false;
+}
+
 /* Is the current thread registered on @sk in wait @kind? */
 bool tcd_waiting_here(const struct sock *sk, enum tcd_wait_kind kind)
 {
@@ -176,11 +204,6 @@ struct tcd_wait_ri {
 	u8 kind;
 };
 
-size_t tcd_wait_data_size(void)
-{
-	return sizeof(struct tcd_wait_ri);
-}
-
 static int tcd_wait_entry(struct kretprobe_instance *ri, struct pt_regs *regs,
 			  enum tcd_wait_kind kind)
 {
@@ -197,25 +220,25 @@ static int tcd_wait_entry(struct kretprobe_instance *ri, struct pt_regs *regs,
 	return 0;
 }
 
-int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_wait_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	tcd_hit(TCD_P_WAIT_CONNECT);
 	return tcd_wait_entry(ri, regs, TCD_W_SEND);
 }
 
-int tcd_wait_memory_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_wait_memory_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	tcd_hit(TCD_P_WAIT_MEMORY);
 	return tcd_wait_entry(ri, regs, TCD_W_SEND);
 }
 
-int tcd_wait_data_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_wait_data_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	tcd_hit(TCD_P_WAIT_DATA);
 	return tcd_wait_entry(ri, regs, TCD_W_RECV);
 }
 
-int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tcd_wait_ri *d = (void *)ri->data;
 
@@ -224,3 +247,37 @@ int tcd_wait_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tcd_waiter_epipe(d->sk, d->start_ns, d->kind);
 	return 0;
 }
+
+static const struct tcd_probe_desc tcd_waiter_descs[] = {
+	{
+		.id = TCD_P_WAIT_CONNECT,
+		.symbol = "sk_stream_wait_connect",
+		.entry = tcd_wait_connect_entry,
+		.ret = tcd_wait_ret,
+		.data_size = sizeof(struct tcd_wait_ri),
+		.pool = TCD_POOL_BLOCKING,
+	},
+	/*
+	 * send() and recv() waits only name blocked threads: a smaller pool,
+	 * so a server with many idle readers costs no more memory; waits
+	 * beyond it go unnamed and nmissed counts them.
+	 */
+	{
+		.id = TCD_P_WAIT_MEMORY,
+		.symbol = "sk_stream_wait_memory",
+		.entry = tcd_wait_memory_entry,
+		.ret = tcd_wait_ret,
+		.data_size = sizeof(struct tcd_wait_ri),
+	},
+	{
+		.id = TCD_P_WAIT_DATA,
+		.symbol = "sk_wait_data",
+		.entry = tcd_wait_data_entry,
+		.ret = tcd_wait_ret,
+		.data_size = sizeof(struct tcd_wait_ri),
+	},
+};
+
+const struct tcd_probe_set tcd_waiter_probes = {
+	tcd_waiter_descs, ARRAY_SIZE(tcd_waiter_descs)
+};

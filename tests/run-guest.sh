@@ -13,10 +13,11 @@
 # checker report fails the run and is kept in build/logs/VER.reports.
 #
 # Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 1500),
-# TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (512),
+# TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (1536),
 # QEMU_ACCEL (tcg; "tcg,thread=single" for tests marked "# tcd-accel: single"),
 # TCD_SELFTEST=fail,crash,hang (add harness self-tests from tests/selftest/),
-# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko), TCD_TOOL
+# MODULE_KO (module to bundle, default build/VER/tcpconndiag.ko),
+# MODULE_KO_BEFORE (a second build, bundled as /tcpconndiag-before.ko), TCD_TOOL
 # (the command to install at /usr/sbin/tcpconndiag, default tools/tcpconndiag).
 # Writes build/logs/VER.log (console) and build/logs/VER.result (counts).
 # Exit 0 only if every test passed, the guest reached its end marker and the
@@ -170,6 +171,10 @@ mkdir "$STAGE"
 	for bin in "$PROGDIR"/*; do
 		[ -x "$bin" ] && case $bin in *.tmp.*) ;; *) cp "$bin" progs/ ;; esac
 	done
+	# A second build for side-by-side benchmarks (lab/bench.sh: "before").
+	if [ -n "${MODULE_KO_BEFORE:-}" ] && [ -f "$MODULE_KO_BEFORE" ]; then
+		cp "$MODULE_KO_BEFORE" tcpconndiag-before.ko
+	fi
 	if [ -f "$MODULE_KO" ]; then
 		cp "$MODULE_KO" tcpconndiag.ko
 	fi
@@ -256,7 +261,7 @@ echo "$VER: booting $RELEASE with ${#TESTS[@]} test(s), timeout ${GUEST_TIMEOUT}
 start=$SECONDS
 set +e
 timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
-	-accel "${QEMU_ACCEL:-tcg}" -cpu max -m "${QEMU_MEM:-512}" -smp "${QEMU_SMP:-2}" \
+	-accel "${QEMU_ACCEL:-tcg}" -cpu max -m "${QEMU_MEM:-1536}" -smp "${QEMU_SMP:-2}" \
 	-nographic -no-reboot -nic none \
 	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.cpio.gz" -append "$APPEND" \
 	${QEMU_EXTRA:-} </dev/null 2>&1 |

@@ -1,37 +1,54 @@
 # SPDX-License-Identifier: GPL-2.0
 # make bench: connect-path cost of tcpconndiag against no module and against
-# tracefs kretprobe events on the same functions, alternating in one boot.
+# tracefs probe events on the same functions, alternating in one boot, for
+# IPv4/IPv6 and blocking/non-blocking connects; probe hits per cycle.
 # Prints "bench:" result lines; asserts only that every run produced a figure.
 # tcd-timeout: 1500
 
 ROUNDS=${TCD_BENCH_ROUNDS:-5}
 DUR=${TCD_BENCH_SECONDS:-3}
+# Lists come '+'-separated through the kernel command line.
+THREADS=$(echo "${TCD_BENCH_THREADS:-1}" | tr + ' ')
+# Workloads: IPv4/IPv6, blocking (b) or non-blocking connect + poll (n).
+WORKLOADS=$(echo "${TCD_BENCH_WORKLOADS:-4b 4n 6b 6n}" | tr + ' ')
 T=/sys/kernel/tracing
 [ -d $T/events ] || T=/sys/kernel/debug/tracing
-FUNCS="__inet_stream_connect tcp_disconnect __inet_hash_connect inet_sk_rebuild_header inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown"
 P=/proc/tcpconndiag
 
 echo "10000 60999" >/proc/sys/net/ipv4/ip_local_port_range
 
+# The tracefs peer probes the module's own functions, each the same kind
+# (kretprobe when the module has maxactive for it, else kprobe): read them
+# from the module's /proc file once.
+load_module || exit 0
+PEER=$(awk '$1 == "probe:" { sub("maxactive=", "", $5); print ($5 > 0 ? "r" : "p") ":" $2 }' $P)
+unload_module
+diag "peer probes: $(echo $PEER)"
+
 peer_on() {
-	for f in $FUNCS; do
-		echo "r:tcdpeer/$f $f \$retval" >>$T/kprobe_events || return 1
+	for pf in $PEER; do
+		echo "${pf%%:*}:tcdpeer/${pf#*:} ${pf#*:}" >>$T/kprobe_events || return 1
 	done
-	echo "p:tcdpeer/inet_sock_destruct inet_sock_destruct" >>$T/kprobe_events || return 1
 	echo 1 >$T/events/tcdpeer/enable
 }
 
 peer_off() {
 	echo 0 >$T/events/tcdpeer/enable
-	for f in $FUNCS inet_sock_destruct; do
-		echo "-:tcdpeer/$f" >>$T/kprobe_events
+	for pf in $PEER; do
+		echo "-:tcdpeer/${pf#*:}" >>$T/kprobe_events
 	done
 }
+
+# A second build of the module, when bundled (lab/bench.sh BEFORE=REV): the
+# same boot measures the change side by side.
+CONFIGS="none module tracefs"
+[ -f /tcpconndiag-before.ko ] && CONFIGS="none before module tracefs"
 
 setup() {
 	case $1 in
 	none) ;;
 	module) load_module ;;
+	before) TCD_MODULE=/tcpconndiag-before.ko load_module ;;
 	tracefs) peer_on ;;
 	esac
 }
@@ -39,56 +56,87 @@ setup() {
 teardown() {
 	case $1 in
 	none) ;;
-	module) unload_module ;;
+	module | before) unload_module ;;
 	tracefs) peer_off ;;
 	esac
 }
 
+flags() {
+	case $1 in
+	4b) echo "" ;;
+	4n) echo "-n" ;;
+	6b) echo "-6" ;;
+	6n) echo "-6 -n" ;;
+	esac
+}
+
+# probe_counts: "SYMBOL HITS" per probe of the loaded module.
+probe_counts() {
+	awk '$1 == "probe:" { sub("hits=", "", $3); print $2, $3 }' $P
+}
+
 : >/tmp/bench.raw
+: >/tmp/bench.hits
 fails=0
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	# Rotate the order each round so no configuration always runs first.
-	case $((r % 3)) in
-	0) order="none module tracefs" ;;
-	1) order="module tracefs none" ;;
-	2) order="tracefs none module" ;;
-	esac
+	order=$(echo $CONFIGS | awk -v r=$r '{ for (i = 0; i < NF; i++) printf "%s ", $((i + r) % NF + 1) }')
 	for cfg in $order; do
 		if ! setup $cfg; then
 			fails=$((fails + 1))
 			diag "setup $cfg failed"
 			continue
 		fi
-		for th in 1 2; do
-			v=$(tcd-bench "$DUR" $th | sed -n 's/.*cycles_per_s=\([0-9]*\).*/\1/p')
-			if [ -n "$v" ]; then
-				echo "$cfg $th $v" >>/tmp/bench.raw
-				diag "round $r $cfg threads=$th cycles_per_s=$v"
-			else
-				fails=$((fails + 1))
-			fi
+		for w in $WORKLOADS; do
+			for th in $THREADS; do
+				[ $cfg = module ] && probe_counts >/tmp/bench.h0
+				out=$(tcd-bench "$DUR" $th $(flags $w))
+				v=$(echo "$out" | sed -n 's/.*cycles_per_s=\([0-9]*\).*/\1/p')
+				c=$(echo "$out" | sed -n 's/^cycles=\([0-9]*\).*/\1/p')
+				if [ -n "$v" ]; then
+					echo "$cfg $w $th $v" >>/tmp/bench.raw
+					diag "round $r $cfg $w threads=$th cycles_per_s=$v"
+				else
+					fails=$((fails + 1))
+				fi
+				[ $cfg = module ] && [ -n "$c" ] && probe_counts |
+					awk -v w=$w -v c=$c 'NR == FNR { h[$1] = $2; next } { print w, $1, $2 - h[$1], c }' \
+						/tmp/bench.h0 - >>/tmp/bench.hits
+			done
 		done
-		if [ $cfg = module ]; then
-			grep '^probe: ' $P >/tmp/bench.probes
-			hits=$(awk '{ sub("hits=", "", $3); s += $3 } END { print s }' /tmp/bench.probes)
-		fi
 		teardown $cfg
 	done
 	r=$((r + 1))
 done
 
-# Medians and ratios to the no-module baseline.
-for th in 1 2; do
-	for cfg in none module tracefs; do
-		m=$(awk -v c=$cfg -v t=$th '$1 == c && $2 == t { print $3 }' /tmp/bench.raw | sort -n |
-			awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-		eval "med_$cfg=$m"
+# median FILTER...: the median of the matching values.
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Medians, ratios to the no-module baseline, and the spread of each
+# configuration ((max - min) / median).
+for w in $WORKLOADS; do
+	for th in $THREADS; do
+		line="bench: kernel=$(uname -r) workload=$w threads=$th rounds=$ROUNDS seconds=$DUR"
+		for cfg in $CONFIGS; do
+			awk -v c=$cfg -v w=$w -v t=$th '$1 == c && $2 == w && $3 == t { print $4 }' \
+				/tmp/bench.raw >/tmp/bench.v
+			m=$(median </tmp/bench.v)
+			sp=$(sort -n /tmp/bench.v | awk -v m="$m" '{ v[NR] = $1 } END { if (m > 0) printf "%.2f", (v[NR] - v[1]) * 100 / m }')
+			eval "med_$cfg=$m"
+			line="$line $cfg=$m spread_$cfg=${sp}%"
+		done
+		[ -f /tcpconndiag-before.ko ] &&
+			line="$line before_ratio=$(awk -v a=$med_before -v b=$med_none 'BEGIN { printf "%.4f", a / b }')"
+		echo "$line module_ratio=$(awk -v a=$med_module -v b=$med_none 'BEGIN { printf "%.4f", a / b }')" \
+			"tracefs_ratio=$(awk -v a=$med_tracefs -v b=$med_none 'BEGIN { printf "%.4f", a / b }')"
 	done
-	echo "bench: kernel=$(uname -r) threads=$th rounds=$ROUNDS seconds=$DUR none=$med_none module=$med_module tracefs=$med_tracefs" \
-		"module_ratio=$(awk -v a=$med_module -v b=$med_none 'BEGIN { printf "%.4f", a / b }')" \
-		"tracefs_ratio=$(awk -v a=$med_tracefs -v b=$med_none 'BEGIN { printf "%.4f", a / b }')"
 done
+# Probe hits per connect/accept/close cycle, per workload (all rounds).
+awk '{ h[$1 " " $2] += $3; c[$1 " " $2] += $4 } END { for (k in h) if (h[k]) { split(k, a, " "); printf "bench: hits_per_cycle workload=%s probe=%s value=%.2f\n", a[1], a[2], h[k] / c[k] } }' \
+	/tmp/bench.hits | sort
 
 # Memory at default capacity: the module's own estimate, and what the kernel
 # really gave up (Slab + VmallocUsed + Percpu before and after insmod).

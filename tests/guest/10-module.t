@@ -10,9 +10,9 @@ probe_hits() {
 	sed -n "s/^probe: $1 hits=\([0-9]*\) .*/\1/p" $P
 }
 
-# no_alert_since MARK DESC: no tcpconndiag alert line since the mark.
+# no_alert_since MARK DESC: no diagnosis alert line since the mark.
 no_alert_since() {
-	_a=$(dmesg_since_mark "$1" | grep 'tcpconndiag: [a-z-]* .*pid=')
+	_a=$(dmesg_since_mark "$1" | grep 'tcpconndiag: [a-z-]* .*pid=' | diag_alerts)
 	if [ -z "$_a" ]; then tap_ok "$2"; else tap_fail "$2" "$_a"; fi
 }
 
@@ -36,7 +36,7 @@ tap_check "no /proc file after refused loads" sh -c "! test -e $P"
 tap_check "module loads" load_module || exit 0
 tap_check "/proc/tcpconndiag exists" test -f $P
 mode=$(ls -l $P | cut -c1-10)
-if [ "$mode" = "-r--------" ]; then
+if [ "$mode" = "-rw-------" ]; then
 	tap_ok "/proc/tcpconndiag is root-only ($mode)"
 else
 	tap_fail "/proc/tcpconndiag is root-only" "mode $mode"
@@ -54,20 +54,23 @@ tap_check "header: guard is $guard on $(kver)" grep -qx "guard: $guard" /tmp/pro
 tap_check "header: poisoning $verdict" grep -q "^poisoning: $verdict" /tmp/proc1
 for sym in __inet_stream_connect tcp_disconnect __inet_hash_connect inet_sk_rebuild_header \
 	inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown sk_stream_wait_memory \
-	sk_wait_data inet_sock_destruct; do
+	sk_wait_data inet_sock_destruct tcp_done tcp_v4_err tcp_v6_err; do
 	tap_check "probe line for $sym" \
 		grep -qE "^probe: $sym hits=[0-9]+ nmissed=0 maxactive=[0-9]+$" /tmp/proc1
 done
-tap_check "maxactive of __inet_stream_connect is the parameter (2048)" \
-	grep -q "^probe: __inet_stream_connect .* maxactive=2048$" /tmp/proc1
+tap_check "maxactive of __inet_stream_connect is the parameter (1024)" \
+	grep -q "^probe: __inet_stream_connect .* maxactive=1024$" /tmp/proc1
 for c in connect-failed socket-poisoned connect-on-poisoned shutdown-ebusy sender-epipe \
-	eaddrnotavail-ephemeral-exhausted eaddrnotavail-bound-port-in-use saddr-lost stall-ended; do
+	eaddrnotavail-ephemeral-exhausted eaddrnotavail-bound-port-in-use saddr-lost stall-ended \
+	cause-no-listener cause-peer-reset cause-listener-backlog-full cause-no-synack \
+	cause-icmp-unreachable cause-no-route cause-saddr-lost cause-route-lost cause-denied \
+	cause-other cause-eaddrnotavail cause-wedged failed-printed failed-suppressed; do
 	tap_check "counter line $c" grep -qE "^counter: $c [0-9]+$" /tmp/proc1
 done
 tap_check "table line" grep -qE '^table: used=0 capacity=1024 evictions=0 stale=0$' /tmp/proc1
 tap_check "sockets section last" sh -c "tail -n 1 /tmp/proc1 | grep -qx 'sockets:'"
 # Every line is one of the known kinds.
-bad=$(grep -vE '^(version|kernel|guard|poisoning|params|memory|probe|counter|eaddrnotavail-dest|table|sockets|sock):' /tmp/proc1)
+bad=$(grep -vE '^(version|kernel|guard|poisoning|params|memory|netns|probe|counter|eaddrnotavail-dest|failed-dest|table|sockets|sock):' /tmp/proc1)
 if [ -z "$bad" ]; then tap_ok "no unknown lines"; else tap_fail "no unknown lines" "$bad"; fi
 
 # Hits move with real connects; successes create no rows.
@@ -104,7 +107,10 @@ if [ "$nref" -eq 7 ] && [ $((r1 - r0)) -eq "$nref" ]; then
 else
 	tap_fail "connect-econnrefused counts refusals" "program saw $nref, counter $r0->$r1"
 fi
-no_alert_since refused "refused connects raise no alert"
+no_alert_since refused "refused connects raise no diagnosis alert"
+# ... but one connect-failed line (same destination: the rest suppressed).
+is "refused: one connect-failed line, cause=no-listener" \
+	"$(dmesg_since_mark refused | grep -c 'tcpconndiag: connect-failed .* cause=no-listener ')" 1
 
 # A plain timeout: counted, no alert.
 t0=$(counter connect-etimedout)
@@ -116,7 +122,9 @@ if grep -q 'err=ETIMEDOUT' /tmp/to.out && [ $((t1 - t0)) -eq 1 ]; then
 else
 	tap_fail "timed-out connect counted" "$(cat /tmp/to.out) counter $t0->$t1"
 fi
-no_alert_since timeout "plain timeout raises no alert"
+no_alert_since timeout "plain timeout raises no diagnosis alert"
+is "timeout: its connect-failed line says the listener's queue is full" \
+	"$(dmesg_since_mark timeout | grep -c 'tcpconndiag: connect-failed .* cause=listener-backlog-full accept_queue=1/0 ')" 1
 
 # Writes: clear works for root; garbage is refused and changes nothing.
 tap_check "echo clear resets counters" sh -c "echo clear > $P && grep -qx 'counter: connect-failed 0' $P"

@@ -32,7 +32,7 @@ ALERT_RE="${AL}[a-z-]+ pid=[0-9]+ tgid=[0-9]+ comm="
 
 # module_alerts FILE: every module alert line in a kernel log excerpt.
 module_alerts() {
-	grep -E "$ALERT_RE" "$1"
+	grep -E "$ALERT_RE" "$1" | diag_alerts
 }
 
 # alerts FILE EVENT PID: the EVENT alerts of thread PID (pid= comes first).
@@ -421,7 +421,7 @@ is "counter connect-on-poisoned +$nein (every EINVAL connect)" \
 	"$(($(counter connect-on-poisoned) - cw0))" "$nein"
 
 # The output contract: every alert line starts with "tcpconndiag: ".
-cat $S/race.log $S/recvrace.log $S/shut.log | grep -E "$ALERT_RE" >$S/alerts.log
+cat $S/race.log $S/recvrace.log $S/shut.log | grep -E "$ALERT_RE" | diag_alerts >$S/alerts.log
 nall=$(grep -c . $S/alerts.log)
 bare=$(grep -v -E '(^|\] )tcpconndiag: ' $S/alerts.log)
 if [ "$nall" -eq 0 ]; then

@@ -6,8 +6,11 @@
 # kprobes/enabled=0) while sockets with rows close. New sockets are then
 # created and /proc/net/tcp tells which of them really reuse a dead one's
 # address: exactly those must find a stale row, drop it and start their own.
+# Phase 5 does the same with rows made while their sockets were orphans
+# (no struct socket): rows know their socket by its cookie, which every
+# socket has, where an inode number would have been 0 and skipped.
 # Disarming kprobes patches kernel text: single-threaded TCG (see run.sh).
-# tcd-timeout: 240
+# tcd-timeout: 400
 # tcd-accel: single
 
 P=/proc/tcpconndiag
@@ -101,6 +104,147 @@ is "phase 4: the new sockets' rows went with them" "$(grep -c '^sock: .*:81 ' $P
 is "phase 4: used == unreused dead rows" "$(table used)" $((N - reused))
 echo clear >$P
 is "phase 4: clear removes them" "$(table used)" 0
+
+# ---- 5. rows made for orphans ------------------------------------------------------
+# K connections to a peer in its own netns behind a veth pair. Once all are
+# up, the peer's link goes down (nothing is acked), each sends and closes
+# after a 1 s recv() timeout: K orphans in FIN_WAIT1, retransmitting. Our
+# address goes: their re-routes fail and make saddr-lost rows while
+# sk_socket is NULL. TCP_USER_TIMEOUT kills them with every kprobe
+# disarmed, then new sockets come as in phase 3.
+K=6
+orph_ok=
+nspid=
+if load_netmod veth && ip link add tcdso0 type veth; then
+	peer=$(ip -o link show | sed -n 's/^[0-9]*: \(veth[0-9]*\)@tcdso0.*/\1/p')
+	unshare -n sleep 1000 &
+	nspid=$!
+	i=0
+	while [ "$(readlink /proc/$nspid/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
+		[ $i -lt 100 ]; do
+		usleep 20000
+		i=$((i + 1))
+	done
+	ns="nsenter -t $nspid -n"
+	if [ -n "$peer" ] && ip link set "$peer" netns "$nspid" && $ns ip link set lo up &&
+		$ns ip addr add 198.51.100.2/24 dev "$peer" && $ns ip link set "$peer" up &&
+		ip addr add 198.51.100.1/24 dev tcdso0 && ip link set tcdso0 up; then
+		orph_ok=1
+	fi
+fi
+if [ -z "$orph_ok" ]; then
+	tap_fail "phase 5: veth pair into a network namespace" "peer '$peer', pid $nspid"
+else
+	$ns tcd-saddr listen 198.51.100.2 8080 >$T/peer.out 2>&1 &
+	i=0
+	while ! grep -q ^listening $T/peer.out && [ $i -lt 100 ]; do
+		usleep 20000
+		i=$((i + 1))
+	done
+	rm -f $T/down
+	c0=$(counter saddr-lost)
+	s0=$(table stale)
+	opids=
+	k=0
+	while [ $k -lt $K ]; do
+		# One CPU for all, so their timers, frees and the new sockets meet.
+		$PIN tcd-saddr established -m orph$k -b 198.51.100.1 -u 10000 -w 1 \
+			-y "while [ ! -e $T/down ]; do usleep 50000; done" \
+			198.51.100.2 8080 >$T/orph$k.out 2>&1 &
+		opids="$opids $!"
+		k=$((k + 1))
+	done
+	i=0
+	while [ "$(cat $T/orph*.out | grep -c '^connected .*err=0 ')" -lt $K ] && [ $i -lt 100 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	$ns ip link set "$peer" down
+	touch $T/down
+	for p in $opids; do
+		wait "$p"
+	done
+	ip addr del 198.51.100.1/24 dev tcdso0
+	# The orphans: FIN_WAIT1 (04) sockets of ours, by address.
+	awk '$4 == "04" && $2 ~ /^016433C6:/ { print $12 }' /proc/net/tcp | sort -u >$T/orph
+	diag "orphans: $(cat $T/orph | tr '\n' ' ')"
+	is "phase 5: $K connections made, then closed by their programs" \
+		"$(cat $T/orph*.out | grep -c '^connected .*err=0 ')/$(cat $T/orph*.out | grep -c '^recv-end ')" \
+		"$K/$K"
+	is "phase 5: $K orphans in FIN_WAIT1" "$(grep -c . $T/orph)" $K
+	j=0
+	while [ $j -lt 60 ] && [ $(($(counter saddr-lost) - c0)) -lt $K ]; do
+		usleep 250000
+		j=$((j + 1))
+	done
+	is "phase 5: the orphans' re-routes made $K saddr-lost rows" \
+		"$(($(counter saddr-lost) - c0))/$(grep -c '^sock: .* dst=198\.51\.100\.2:8080 ' $P)" \
+		"$K/$K"
+	is "phase 5: those rows are for FIN_WAIT1 sockets" \
+		"$(grep '^sock: .* dst=198\.51\.100\.2:8080 ' $P | grep -c ' lost_state=FIN_WAIT1 ')" $K
+
+	# They die of TCP_USER_TIMEOUT while every kprobe is disarmed.
+	d0=$(probe hits inet_sock_destruct)
+	echo 0 >$KP
+	j=0
+	while [ $j -lt 120 ] &&
+		[ "$(awk '{ print $12 }' /proc/net/tcp | grep -c -x -F -f $T/orph)" -gt 0 ]; do
+		usleep 250000
+		j=$((j + 1))
+	done
+	echo 1 >$KP
+	is "phase 5: the orphans are gone" \
+		"$(awk '{ print $12 }' /proc/net/tcp | grep -c -x -F -f $T/orph)" 0
+	is "phase 5: no destruct seen while disarmed" "$(probe hits inet_sock_destruct)" "$d0"
+	is "phase 5: their $K rows are still there, stale unchanged" \
+		"$(table used)/$(($(table stale) - s0))" "$K/0"
+
+	# New sockets at their addresses must not inherit their rows.
+	ip addr add 192.0.2.5/24 dev tcdst0
+	rm -f $T/c.stop
+	c0=$(counter saddr-lost)
+	$PIN tcd-storm hold -n $N -s 3 -b 192.0.2.5 -x "ip addr del 192.0.2.5/24 dev tcdst0" \
+		-W $T/c.stop -w 60 192.0.2.100 82 >$T/c.out 2>&1 &
+	cpid=$!
+	# Their addresses at once: a socket whose row was inherited gets no
+	# alert, so waiting for all N alerts could outlast its SYN_SENT.
+	j=0
+	while [ $j -lt 40 ] && [ "$(syn_sent_socks | grep -c .)" -lt $N ]; do
+		usleep 100000
+		j=$((j + 1))
+	done
+	syn_sent_socks >$T/new5
+	j=0
+	while [ $j -lt 80 ] && [ $(($(counter saddr-lost) - c0)) -lt $N ]; do
+		usleep 250000
+		j=$((j + 1))
+	done
+	reused=$(grep -c -x -F -f $T/orph $T/new5)
+	diag "new sockets: $(grep -c . $T/new5), at an orphan's address: $reused"
+	is "phase 5: $N new SYN_SENT sockets, each with its own saddr-lost" \
+		"$(grep -c . $T/new5)/$(($(counter saddr-lost) - c0))" "$N/$N"
+	is "phase 5: stale rows dropped == new sockets at an orphan's address" \
+		"$(($(table stale) - s0))" "$reused"
+	if [ "$reused" -eq 0 ]; then
+		tap_skip "phase 5: an orphan's row met a new socket" "the slab reused no address this time"
+	else
+		tap_ok "phase 5: an orphan's row met a new socket ($reused)"
+	fi
+	is "phase 5: rows with dst port 82, all saddr-lost only" \
+		"$(grep -c '^sock: .* dst=192\.0\.2\.[0-9]*:82 ' $P)/$(grep '^sock: .* dst=192\.0\.2\.[0-9]*:82 ' $P | grep -c ' events=saddr-lost ')" \
+		"$N/$N"
+	is "phase 5: orphan rows left == orphans whose address was not reused" \
+		"$(grep -c '^sock: .* dst=198\.51\.100\.2:8080 ' $P)" $((K - reused))
+	touch $T/c.stop
+	wait $cpid
+	wait_used $((K - reused)) 20
+	is "phase 5: the new sockets' rows went with them" "$(grep -c '^sock: .*:82 ' $P)" 0
+	echo clear >$P
+	is "phase 5: clear removes the rest" "$(table used)" 0
+fi
+[ -n "$nspid" ] && kill "$nspid" 2>/dev/null
+ip link del tcdso0 2>/dev/null
+
 echo "$old_kptr" >/proc/sys/kernel/kptr_restrict
 ip link del tcdst0
 tap_check "module unloads" unload_module

@@ -21,9 +21,13 @@ tcpconndiag watch >/tmp/watch.out 2>/tmp/watch.err &
 w1=$!
 tcpconndiag watch --json >/tmp/watch.json 2>/tmp/watch-json.err &
 w2=$!
-# busybox dd cannot read /dev/kmsg without blocking: watch reads the
-# existing records for one second before it follows.
-sleep 2
+# Both watchers say when they follow the log; events made before would be
+# old to them.
+i=0
+while [ $i -lt 300 ] && ! { grep -q 'watching: ' /tmp/watch.err && grep -q 'watching: ' /tmp/watch-json.err; }; do
+	usleep 100000
+	i=$((i + 1))
+done
 
 tcd-conn ok 3 >/dev/null
 tcd-conn refused 3 >/dev/null

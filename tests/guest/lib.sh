@@ -221,7 +221,7 @@ probe() {
 # a hit when it interrupts another kprobe's handler on that CPU and counts it
 # in nmissed: that is recursion, not a short maxactive, and it happens when
 # it happens. Tests check its consequences instead (see rows_outlived_ok).
-SOFTIRQ_PROBES='inet_sock_destruct|inet_sk_rebuild_header|inet6_sk_rebuild_header'
+SOFTIRQ_PROBES='inet_sock_destruct|inet_sk_rebuild_header|inet6_sk_rebuild_header|tcp_done|tcp_v4_err|tcp_v6_err'
 
 # missed_task_probes [FILE]: probe: lines with nmissed != 0 among the probes
 # that only run in task context, where a miss can only mean maxactive was
@@ -266,4 +266,52 @@ rows_outlived_ok() {
 		tap_fail "$1: no row outlived its socket" \
 			"used=$_used, destruct nmissed=$_dm" "$(grep '^sock: ' /proc/tcpconndiag | head -n 5)"
 	fi
+}
+
+# diag_alerts: drop connect-failed lines from stdin. The ordinary failures
+# every test provokes are explained there (45-failed.t tests them); the other
+# tests check the diagnoses.
+diag_alerts() {
+	grep -v 'tcpconndiag: connect-failed '
+}
+
+# alert_kv LINE KEY: the value of " KEY=" in an alert or /proc LINE.
+alert_kv() {
+	printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p" | head -n 1
+}
+
+# check_fields DESC LINE KEY=VALUE...: ok when every key has exactly that value.
+check_fields() {
+	_cf_desc=$1
+	_cf_line=$2
+	shift 2
+	_cf_bad=
+	for _cf_kv in "$@"; do
+		_cf_got=$(alert_kv "$_cf_line" "${_cf_kv%%=*}")
+		[ "$_cf_got" = "${_cf_kv#*=}" ] ||
+			_cf_bad="$_cf_bad ${_cf_kv%%=*}: want '${_cf_kv#*=}' got '$_cf_got';"
+	done
+	if [ -z "$_cf_bad" ]; then
+		tap_ok "$_cf_desc"
+	else
+		tap_fail "$_cf_desc" "$_cf_bad" "line: ${_cf_line:-<none>}"
+	fi
+}
+
+# netns_veth DEV: a veth pair DEV <-> a peer moved into a new network
+# namespace held by a sleeping process. Sets NS_PID, NS_PEER and NS ("nsenter
+# ... -n", to run commands there); the caller kills NS_PID.
+netns_veth() {
+	load_netmod veth && ip link add "$1" type veth || return 1
+	NS_PEER=$(ip -o link show | sed -n "s/^[0-9]*: \(veth[0-9]*\)@$1.*/\1/p")
+	unshare -n sleep 1000 &
+	NS_PID=$!
+	_i=0
+	while [ "$(readlink /proc/$NS_PID/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
+		[ $_i -lt 100 ]; do
+		usleep 20000
+		_i=$((_i + 1))
+	done
+	NS="nsenter -t $NS_PID -n"
+	[ -n "$NS_PEER" ] && ip link set "$NS_PEER" netns "$NS_PID" && $NS ip link set lo up
 }

@@ -3,8 +3,11 @@
  * tcd-sec: /proc/tcpconndiag access with chosen credentials, for the security
  * tests (issue 4).
  *
- * tcd-sec [-n] [-O] [-C] [-u UID] [-f FILE] OP [ARGS...]
- *   -n       unshare(CLONE_NEWNET) first: a fresh, empty network namespace
+ * tcd-sec [-U] [-n] [-O] [-C] [-u UID] [-f FILE] OP [ARGS...]
+ *   -U       unshare(CLONE_NEWUSER) first, mapping uid and gid 0 to 0: root
+ *            with every capability in a new user namespace, none outside it
+ *   -n       unshare(CLONE_NEWNET) (after -U: a namespace that user
+ *            namespace owns): a fresh, empty network namespace
  *   -O       open FILE for writing before dropping privileges ("write" then
  *            uses that descriptor: an fd passed from root to a weaker process)
  *   -C       drop CAP_NET_ADMIN (bounding, effective, permitted, inheritable,
@@ -19,6 +22,7 @@
  *   write-fill C N    one write() of N bytes, all C
  *   write-efault      write() of 5 bytes from an unmapped address
  *   netns             print "netns inode=N" (the namespace this process is in)
+ *                     and "netns cookie=N" (SO_NETNS_COOKIE, 5.14+; else "none")
  *   exec CMD ARGS...  exec CMD with the credentials set up (no result line)
  */
 #define _GNU_SOURCE
@@ -31,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -76,6 +81,29 @@ static void drop_net_admin(void)
 	if (syscall(SYS_capset, &h, d))
 		fatal("capset");
 }
+
+static void write_file(const char *file, const char *s)
+{
+	int fd = open(file, O_WRONLY);
+
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		fatal(file);
+	close(fd);
+}
+
+/* A new user namespace where we stay uid/gid 0 (mapped to 0 outside). */
+static void new_userns(void)
+{
+	if (unshare(CLONE_NEWUSER))
+		fatal("unshare(CLONE_NEWUSER)");
+	write_file("/proc/self/setgroups", "deny");
+	write_file("/proc/self/uid_map", "0 0 1");
+	write_file("/proc/self/gid_map", "0 0 1");
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 /* C-style unescaping; returns the length. */
 static size_t unescape(const char *s, char *out)
@@ -127,12 +155,13 @@ static int do_write(const char *op, const void *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	int opt, do_netns = 0, open_early = 0, no_net_admin = 0;
+	int opt, do_netns = 0, do_userns = 0, open_early = 0, no_net_admin = 0;
 	long uid = -1;
 	const char *op;
 
-	while ((opt = getopt(argc, argv, "+nOCu:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "+UnOCu:f:")) != -1) {
 		switch (opt) {
+		case 'U': do_userns = 1; break;
 		case 'n': do_netns = 1; break;
 		case 'O': open_early = 1; break;
 		case 'C': no_net_admin = 1; break;
@@ -145,6 +174,8 @@ int main(int argc, char **argv)
 		goto usage;
 	op = argv[optind++];
 
+	if (do_userns)
+		new_userns();
 	if (do_netns && unshare(CLONE_NEWNET))
 		fatal("unshare(CLONE_NEWNET)");
 	if (open_early) {
@@ -201,6 +232,18 @@ int main(int argc, char **argv)
 		if (stat("/proc/self/ns/net", &st))
 			fatal("stat /proc/self/ns/net");
 		printf("netns inode=%lu\n", (unsigned long)st.st_ino);
+		{
+			unsigned long long cookie = 0;
+			socklen_t len = sizeof(cookie);
+			int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+			if (fd >= 0 && !getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+				printf("netns cookie=%llu\n", cookie);
+			else
+				printf("netns cookie=none\n");
+			if (fd >= 0)
+				close(fd);
+		}
 		return 0;
 	}
 	if (!strcmp(op, "exec") && optind < argc) {
@@ -208,7 +251,7 @@ int main(int argc, char **argv)
 		fatal(argv[optind]);
 	}
 usage:
-	fprintf(stderr, "usage: tcd-sec [-n] [-O] [-C] [-u UID] [-f FILE] "
+	fprintf(stderr, "usage: tcd-sec [-U] [-n] [-O] [-C] [-u UID] [-f FILE] "
 			"read OUT|write STR|write-fill C N|write-efault|netns|exec CMD...\n");
 	return 2;
 }

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 
 static inline void die(const char *what)
 {
@@ -59,6 +60,8 @@ static inline const char *errname(int e)
 	case EISCONN: return "EISCONN";
 	case EAGAIN: return "EAGAIN";
 	case EINTR: return "EINTR";
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
 	case ENOTCONN: return "ENOTCONN";
 	default: return "E?";
 	}
@@ -126,9 +129,16 @@ static inline int tcd_full_listener(int family, int *portp)
 	socklen_t len = tcd_addr(&ss, family, NULL, *portp);
 	int c = socket(family, SOCK_STREAM, 0);
 
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
 	if (c < 0 || connect(c, (struct sockaddr *)&ss, len))
 		die("filling the listener");
-	/* c stays open and unaccepted on purpose. */
+	/*
+	 * c stays open and unaccepted on purpose. Its last ACK may still be
+	 * in flight (softirq): the queue is full once the listener is readable.
+	 */
+	if (poll(&pfd, 1, 5000) != 1)
+		die("the filler connection never reached the accept queue");
 	return lfd;
 }
 
