@@ -15,7 +15,7 @@ endif
 PWD := $(shell pwd)
 
 .PHONY: all modules clean deps kernels modules-all sparse check demo bench \
-	install dkms-install host-tests deb pkg-test
+	install dkms-install host-tests deb pkg-test debug-kernel check-debug
 
 all: modules
 
@@ -67,6 +67,24 @@ check: modules-all sparse
 	-lab/pkg-test.sh --result build/logs/pkg.result
 	TCD_EXTRA_RESULTS="host=build/logs/host.result pkg=build/logs/pkg.result" \
 		tests/run.sh $(KVERS)
+
+# The debug kernel (lab/kernels-debug.conf, built by lab/debug-kernel.sh from
+# Debian's linux-source-6.12: PREEMPT_RT, KASAN, lockdep, kmemleak,
+# DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS). Not part of check: cold, the build
+# alone takes long (README). check-debug runs the whole guest suite on it,
+# with a kmemleak scan after rmmod; any checker report fails. The module
+# comes from DEBUG_SRC (default: this tree), e.g. a colleague's checkout.
+DEBUG_KVER := $(firstword $(shell lab/matrix.sh debug-names))
+DEBUG_SRC ?= $(PWD)
+debug-kernel: deps
+	lab/debug-kernel.sh $(DEBUG_KVER)
+
+check-debug: debug-kernel
+	@mkdir -p build
+	@lab/build-module.sh $(DEBUG_KVER) $(DEBUG_SRC) $(PWD)/build/$(DEBUG_KVER) \
+		>build/build-$(DEBUG_KVER).log 2>&1 || { cat build/build-$(DEBUG_KVER).log; exit 1; }
+	@echo "built build/$(DEBUG_KVER)/tcpconndiag.ko from $(DEBUG_SRC)"
+	tests/run.sh $(DEBUG_KVER)
 
 # KVER: one matrix kernel, several ("5.10 7.3") or all; the scripts know
 # their defaults (5.10 and 6.1) and fetch only the kernels they boot.

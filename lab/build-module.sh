@@ -5,6 +5,7 @@
 #
 # Build the out-of-tree module in SRC_DIR (default: the repo root) against the
 # Debian kernel VER (a name in lab/kernels.conf) fetched by fetch-kernel.sh,
+# or the debug kernel VER (lab/kernels-debug.conf) built by debug-kernel.sh,
 # with warnings as errors, and copy tcpconndiag.ko to OUT_DIR (default:
 # build/VER). The matrix's toolchain column picks the compiler: "host" builds
 # with the host gcc (CC=gcc), "trixie" with gcc-14 in the trixie chroot.
@@ -22,7 +23,7 @@ MODULE="${MODULE:-tcpconndiag}"
 # shellcheck source=lab/matrix.sh
 . "$HERE/matrix.sh"
 usage() {
-	echo "usage: $0 NAME [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]  (NAME: $(matrix_names | tr '\n' ' '))" >&2
+	echo "usage: $0 NAME [SRC_DIR] [OUT_DIR] [-- MAKE_ARGS...]  (NAME: $(matrix_names | tr '\n' ' ')$(debug_names | tr '\n' ' '))" >&2
 	exit 2
 }
 
@@ -37,13 +38,17 @@ done
 MAKE_ARGS=("$@")
 [ ${#POS[@]} -ge 1 ] && [ ${#POS[@]} -le 3 ] || usage
 VER="${POS[0]}"
-matrix_check "$VER" || usage
+lab_check "$VER" || usage
 TOOLCHAIN="$(matrix_get "$VER" toolchain)"
 SRC="$(realpath "${POS[1]:-$REPO}")"
 OUT="$(realpath -m "${POS[2]:-$REPO/build/$VER}")"
 [ -f "$SRC/Kbuild" ] || [ -f "$SRC/Makefile" ] || die "no Kbuild or Makefile in $SRC"
 
 K="$CACHE/kernels/$VER"
+if is_debug_kernel "$VER"; then
+	[ -f "$K/.complete" ] && [ -s "$K/kdir" ] ||
+		die "debug kernel $VER has not been built (no $K/.complete); run: lab/debug-kernel.sh $VER"
+fi
 [ -f "$K/.complete" ] && [ -s "$K/kdir" ] ||
 	die "kernel $VER has not been fetched (no $K/.complete); run: lab/fetch-kernel.sh $VER"
 KDIR="$(cat "$K/kdir")"

@@ -8,6 +8,9 @@
 # headers need. Idempotent: a stamp inside DIR marks a finished debootstrap;
 # tools missing from a stamped chroot are installed into it (no rebuild, so
 # headers extracted there survive). Needs root.
+# Env TCD_CHROOT_EXTRA_TOOLS="cmd:package ...": more tools a caller needs
+# there (debug-kernel.sh: what building a whole kernel takes); a cmd that
+# starts with / is a file in the chroot (for header-only packages).
 # The mirror is the one of the host's apt sources (never hard-coded).
 set -euo pipefail
 
@@ -16,7 +19,7 @@ set -euo pipefail
 DIR="${1:-$CACHE/trixie-root}"
 STAMP="$DIR/.tcpconndiag-ready"
 # Tools installed with apt inside the chroot: command:package.
-TOOLS="pahole:dwarves sparse:sparse"
+TOOLS="pahole:dwarves sparse:sparse ${TCD_CHROOT_EXTRA_TOOLS:-}"
 
 # Mount points at or below DIR, deepest first.
 mounts_below() {
@@ -41,7 +44,10 @@ base_ok() {
 missing_pkgs() {
 	local t
 	for t in $TOOLS; do
-		chroot "$DIR" sh -c "command -v ${t%%:*}" >/dev/null 2>&1 || echo "${t#*:}"
+		case "$t" in
+		/*) [ -e "$DIR${t%%:*}" ] ;;
+		*) chroot "$DIR" sh -c "command -v ${t%%:*}" >/dev/null 2>&1 ;;
+		esac || echo "${t#*:}"
 	done
 }
 

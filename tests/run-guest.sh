@@ -1,9 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-guest.sh VER [TEST...]: boot kernel VER (a name in lab/kernels.conf) from
-# the cache in QEMU with a busybox initramfs holding the guest tests, and check
-# the result.
+# run-guest.sh VER [TEST...]: boot kernel VER (a name in lab/kernels.conf, or
+# a debug kernel of lab/kernels-debug.conf) from the cache in QEMU with a
+# busybox initramfs holding the guest tests, and check the result.
+#
+# A debug kernel (lab/debug-kernel.sh: KASAN, lockdep, kmemleak...) gets
+# tests/debug/debug-start.t first, debug-check.t between two tests (reports
+# since the last check) and debug-end.t last (rmmod, kmemleak scan, reports
+# since the last check), timeouts times TCD_TIMEOUT_SCALE
+# (default 4 there, 1 elsewhere), 1024 MB and a 16 MB log buffer; any
+# checker report fails the run and is kept in build/logs/VER.reports.
 #
 # Env: VERBOSE=1 (echo the whole console), GUEST_TIMEOUT (s, default 1500),
 # TEST_TIMEOUT (per test, s, default 120), QEMU_SMP (2), QEMU_MEM (1536),
@@ -30,7 +37,9 @@ usage() {
 [ $# -ge 1 ] || usage
 VER=$1
 shift
-matrix_check "$VER" || usage
+lab_check "$VER" || usage
+DEBUG_KERNEL=
+is_debug_kernel "$VER" && DEBUG_KERNEL=1
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tcpconndiag
 KDIR=$CACHE/kernels/$VER
 BUILD=$ROOT/build
@@ -40,8 +49,14 @@ LOGDIR=$OUT/logs
 LOG=$LOGDIR/$VER.log
 INITRD=$OUT/initramfs/$VER.cpio.gz
 RESULT=${TCD_RESULT:-$LOGDIR/$VER.result}
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
+# KASAN and lockdep make a debug kernel several times slower under TCG.
+SCALE=${TCD_TIMEOUT_SCALE:-${DEBUG_KERNEL:+4}}
+SCALE=${SCALE:-1}
+[[ $SCALE =~ ^[1-9][0-9]*$ ]] || { echo "$0: TCD_TIMEOUT_SCALE must be a positive number" >&2; exit 2; }
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-$((1500 * SCALE))}
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+QEMU_MEM=${QEMU_MEM:-${DEBUG_KERNEL:+1024}}
+REPORTS=$LOGDIR/$VER.reports
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 MODULE_KO=${MODULE_KO:-$ROOT/build/$VER/tcpconndiag.ko}
 # Kernel messages that mean the run is broken even if every test passed.
@@ -105,6 +120,15 @@ else
 	mapfile -t TESTS < <(printf '%s\n' "${!TFILE[@]}" | sort)
 fi
 [ ${#TESTS[@]} -gt 0 ] || die "no tests"
+if [ -n "$DEBUG_KERNEL" ]; then
+	TFILE[debug-start]=$ROOT/tests/debug/debug-start.t
+	TFILE[debug-end]=$ROOT/tests/debug/debug-end.t
+	TFILE[debug-check]=$ROOT/tests/debug/debug-check.t
+	dtests=(debug-start)
+	for t in "${TESTS[@]}"; do dtests+=("$t" debug-check); done
+	unset 'dtests[-1]'
+	TESTS=("${dtests[@]}" debug-end)
+fi
 
 # ---- static test programs (built once per host, shared by all kernels) --------
 PROGDIR=$BUILD/progs
@@ -141,6 +165,7 @@ mkdir "$STAGE"
 	mknod -m 600 dev/console c 5 1 2>/dev/null || true
 	install -m 755 "$ROOT/tests/guest/init.sh" init
 	cp "$ROOT/tests/guest/lib.sh" tests/
+	[ -z "$DEBUG_KERNEL" ] || cp "$ROOT/tests/debug/lib-debug.sh" tests/
 	for t in "${TESTS[@]}"; do cp "${TFILE[$t]}" "tests/$t.t"; done
 	# The shipped command (POSIX sh), where the package installs it.
 	install -m 755 "${TCD_TOOL:-$ROOT/tools/tcpconndiag}" usr/sbin/tcpconndiag
@@ -196,7 +221,16 @@ done
 # ---- boot ------------------------------------------------------------------
 tests_csv=$(IFS=,; echo "${TESTS[*]}")
 APPEND="console=ttyS0 panic=-1 panic_on_warn=1 quiet loglevel=4"
-APPEND+=" tcd_tests=$tests_csv tcd_timeout=$TEST_TIMEOUT ${TCD_APPEND:-}"
+APPEND+=" tcd_tests=$tests_csv tcd_timeout=$TEST_TIMEOUT tcd_timeout_scale=$SCALE"
+# 50-reliability's 100 insmod/rmmod cycles outlast its 400 s storm on a
+# debug kernel (52 took 912 s, 17.5 s each); 16 fit, the /proc fd read
+# across rmmod then happens in cycle 8.
+# no5lvl: with -cpu max the guest has LA57, and identify_cpu() at boot
+# briefly clears the LA57 bit that KASAN's address range check reads: an
+# interrupt in that window was reported as "BUG: KASAN: wild-memory-access
+# in do_raw_spin_lock" (handle_edge_irq, RIP in intel_unlock_cpuid_leafs).
+[ -z "$DEBUG_KERNEL" ] || APPEND+=" log_buf_len=16M no5lvl tcd_env=TCD_REL_CYCLES=${TCD_DEBUG_REL_CYCLES:-16}"
+APPEND+=" ${TCD_APPEND:-}"
 
 # Live view: everything with VERBOSE=1, else result lines plus the diagnostics
 # around each failure (the '#' lines since the previous result, and after it).
@@ -224,7 +258,7 @@ filter() {
 	'
 }
 
-echo "$VER: booting $RELEASE with ${#TESTS[@]} test(s), timeout ${GUEST_TIMEOUT}s"
+echo "$VER: booting $RELEASE with ${#TESTS[@]} test(s), timeout ${GUEST_TIMEOUT}s${DEBUG_KERNEL:+ (debug kernel, timeouts x$SCALE)}"
 start=$SECONDS
 set +e
 timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
@@ -259,18 +293,31 @@ else
 	fi
 fi
 # Kernel lines only: the harness's own KTAP/diag lines may quote such words.
-bad=$(grep -a -E "$BAD_RE" "$CONSOLE" | grep -a -v -E '^(#|ok |not ok )' || true)
+# (A debug kernel's "debug-report: " lines are counted below.)
+bad=$(grep -a -E "$BAD_RE" "$CONSOLE" | grep -a -v -E '^(#|ok |not ok |debug-report: )' || true)
 if [ -n "$bad" ]; then
 	problems+=("kernel reported problems on the console:")
 	# The guest's own dump (init.sh) carries each report's headline.
 	shown=$(grep -a '^kernel-log: ' "$CONSOLE" || true)
 	[ -n "$shown" ] || shown=$bad
 fi
+# A debug kernel's checker reports (debug-start.t, debug-end.t print them as
+# "debug-report: " lines): kept whole in $REPORTS, the first ones in the
+# summary. Any one is a failure, even if every test passed.
+rm -f "$REPORTS"
+if [ -n "$DEBUG_KERNEL" ]; then
+	dbg=$(grep -a '^debug-report: ' "$CONSOLE" | sed 's/^debug-report: //' || true)
+	if [ -n "$dbg" ]; then
+		printf '%s\n' "$dbg" >"$REPORTS"
+		problems+=("debug kernel: $(wc -l <<<"$dbg") line(s) of checker reports (${REPORTS#"$ROOT"/}):")
+	fi
+fi
 failed=$((failed + ${#problems[@]}))
 
 if [ ${#problems[@]} -gt 0 ]; then
 	for p in "${problems[@]}"; do echo "$VER: FAIL: $p"; done
 	[ -n "$bad" ] && sed "s/^/$VER:   /" <<<"$shown" | head -n 60
+	[ -n "${dbg:-}" ] && sed "s/^/$VER:   /" <<<"$dbg" | head -n 120
 	if [ -z "${end:-}" ] && [ "${VERBOSE:-0}" != 1 ]; then
 		echo "$VER: last console lines:"
 		tail -n 25 "$CONSOLE" | sed "s/^/$VER:   /"
@@ -287,6 +334,7 @@ fi
 	# For run.sh's summary: failures that are no "not ok" line.
 	for p in "${problems[@]}"; do echo "problem: $p"; done
 	if [ -n "$bad" ]; then head -n 8 <<<"$shown" | sed 's/^/problem:   /'; fi
+	if [ -n "${dbg:-}" ]; then head -n 60 <<<"$dbg" | sed 's/^/problem:   /'; fi
 } >"$RESULT"
 echo "$VER: $passed passed, $failed failed, $skipped skipped (${elapsed}s, log: ${LOG#"$ROOT"/})"
 [ "$failed" -eq 0 ]

@@ -25,10 +25,13 @@ tcd_counters_init
 
 tests=
 timeout=120
+# tcd_timeout_scale=N: every test's timeout times N (slow debug kernels).
+scale=1
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	tcd_tests=*) tests=$(echo "${arg#tcd_tests=}" | tr ',' ' ') ;;
 	tcd_timeout=*) timeout=${arg#tcd_timeout=} ;;
+	tcd_timeout_scale=*) scale=${arg#tcd_timeout_scale=} ;;
 	# tcd_env=NAME=VALUE,...: settings for the tests (e.g. benchmark length).
 	tcd_env=*)
 		for kv in $(echo "${arg#tcd_env=}" | tr ',' ' '); do
@@ -59,7 +62,7 @@ run_test() {
 	fi
 	# A test may set its own limit with a '# tcd-timeout: N' line (0 = none).
 	to=$(sed -n 's/^# *tcd-timeout: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n 1)
-	to=${to:-$timeout}
+	to=$((${to:-$timeout} * scale))
 	count0=$(tcd_counter count)
 	fail0=$(tcd_counter fail)
 	rm -f "$TCD_STATE/timedout"
