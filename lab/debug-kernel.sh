@@ -91,32 +91,13 @@ WANT=(
 )
 LOCALVERSION="-tcd-$NAME"
 
-# Private apt (own sources, lists and an empty status) for the source package.
-apt_priv() {
-	local tool="$1" a="$CACHE/apt/$NAME"
-	shift
-	"$tool" -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::State::Lists="$a/lists" -o Dir::State::status="$a/status" \
-		-o Dir::Cache="$a/cache" -o Dir::Cache::Archives="$a/archives" \
-		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
-		-o APT::Architecture=amd64 -o APT::Sandbox::User=root "$@"
-}
-
 # Sets DEB: the source package's .deb in $CACHE/debs (downloaded if missing).
 fetch_source() {
-	local a="$CACHE/apt/$NAME" s uri ver
-	find_mirrors
-	mkdir -p "$a/lists/partial" "$a/cache" "$a/archives/partial" "$CACHE/debs"
-	: >"$a/status"
-	for s in $(matrix_get "$NAME" suites); do
-		case "$s" in *-security) uri="$SEC_MIRROR" ;; *) uri="$MIRROR" ;; esac
-		echo "deb $uri $s main"
-	done >"$a/sources.list"
-	if ! apt_priv apt-get update >"$a/update.log" 2>&1 || grep -q '^[WE]:' "$a/update.log"; then
-		cat "$a/update.log" >&2
-		compgen -G "$a/lists/*Packages*" >/dev/null || die "apt-get update failed for $NAME"
-		log "apt-get update had problems; continuing with the lists already cached"
-	fi
+	local a="$CACHE/apt/$NAME" ver
+	APT_DIR=$a
+	mkdir -p "$CACHE/debs"
+	# shellcheck disable=SC2046 # one word per suite
+	apt_priv_update $(matrix_get "$NAME" suites)
 	ver="$(apt_priv apt-cache show --no-all-versions "$SRCPKG" 2>/dev/null | awk '/^Version:/ { print $2; exit }' || true)"
 	[ -n "$ver" ] || die "$SRCPKG not found in $(matrix_get "$NAME" suites)"
 	DEB="$CACHE/debs/${SRCPKG}_${ver//:/%3a}_all.deb"

@@ -41,18 +41,6 @@ is_complete() {
 	fi
 }
 
-# Private apt: apt VER ARGS... (own sources, lists, cache and an empty status
-# file, so the host's installed kernel packages do not answer our queries).
-apt_priv() {
-	local tool="$1" a="$CACHE/apt/$VER"
-	shift
-	"$tool" -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::State::Lists="$a/lists" -o Dir::State::status="$a/status" \
-		-o Dir::Cache="$a/cache" -o Dir::Cache::Archives="$a/archives" \
-		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
-		-o APT::Architecture=amd64 -o APT::Sandbox::User=root "$@"
-}
-
 # Package names that PKG's candidate version depends on (alternatives included).
 deps_of() {
 	apt_priv apt-cache depends --no-recommends --no-suggests --no-conflicts \
@@ -89,7 +77,7 @@ download_debs() {
 
 fetch_one() {
 	VER="$1"
-	local k="$CACHE/kernels/$VER" a="$CACHE/apt/$VER" s uri
+	local k="$CACHE/kernels/$VER" a="$CACHE/apt/$VER"
 	mkdir -p "$CACHE/kernels"
 	exec 9>"$CACHE/kernels/.$VER.lock"
 	flock 9
@@ -100,19 +88,10 @@ fetch_one() {
 	log "$VER: fetching into $k"
 	local t0=$SECONDS
 
-	# Private apt configuration for this kernel's suites.
-	find_mirrors
-	mkdir -p "$a/lists/partial" "$a/cache" "$a/archives/partial"
-	: >"$a/status"
-	for s in $(suites_of "$VER"); do
-		case "$s" in *-security) uri="$SEC_MIRROR" ;; *) uri="$MIRROR" ;; esac
-		echo "deb $uri $s main"
-	done >"$a/sources.list"
-	if ! apt_priv apt-get update >"$a/update.log" 2>&1 || grep -q '^[WE]:' "$a/update.log"; then
-		cat "$a/update.log" >&2
-		compgen -G "$a/lists/*Packages*" >/dev/null || die "apt-get update failed for $VER"
-		log "apt-get update had problems; continuing with the lists already cached"
-	fi
+	# Private apt state for this kernel's suites.
+	APT_DIR=$a
+	# shellcheck disable=SC2046 # one word per suite
+	apt_priv_update $(suites_of "$VER")
 
 	# Resolve the current ABI through the metapackages; never hard-code it.
 	local fl img hdr common kbuild suffix imgset

@@ -15,6 +15,10 @@
 #                         (the -security one) from those sources: the
 #                         mirror is never hard-coded. Env overrides:
 #                         TCPCONNDIAG_MIRROR, TCPCONNDIAG_SECURITY_MIRROR.
+#   apt_priv TOOL ARGS... apt-get/apt-cache with the private state in
+#                         $APT_DIR (own sources, lists, cache, empty status)
+#   apt_priv_update SUITE...  $APT_DIR's sources.list for those suites from
+#                         the host's mirrors, then apt-get update
 # Before this file, each script had its own copy of these.
 
 # shellcheck disable=SC2034 # for the scripts that source this
@@ -83,5 +87,38 @@ find_mirrors() {
 	if [ -z "$SEC_MIRROR" ]; then
 		SEC_MIRROR="${MIRROR}-security"
 		log "no -security source found; guessing $SEC_MIRROR"
+	fi
+}
+
+# apt_priv TOOL ARGS...: TOOL with its own sources, lists, cache and an empty
+# status file under $APT_DIR, so the host's installed packages answer
+# nothing and the host's apt state is never touched.
+apt_priv() {
+	local tool="$1" a="$APT_DIR"
+	shift
+	[ -n "$a" ] || die "apt_priv: APT_DIR is not set"
+	"$tool" -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$a/lists" -o Dir::State::status="$a/status" \
+		-o Dir::Cache="$a/cache" -o Dir::Cache::Archives="$a/archives" \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+		-o APT::Architecture=amd64 -o APT::Sandbox::User=root "$@"
+}
+
+# apt_priv_update SUITE...: point $APT_DIR at the host's mirrors for SUITEs
+# (-security suites at the security mirror) and update its lists. A failed
+# update carries on with lists already cached (CI has only the archive).
+apt_priv_update() {
+	local a="$APT_DIR" s uri
+	find_mirrors
+	mkdir -p "$a/lists/partial" "$a/cache" "$a/archives/partial"
+	: >"$a/status"
+	for s in "$@"; do
+		case "$s" in *-security) uri="$SEC_MIRROR" ;; *) uri="$MIRROR" ;; esac
+		echo "deb $uri $s main"
+	done >"$a/sources.list"
+	if ! apt_priv apt-get update >"$a/update.log" 2>&1 || grep -q '^[WE]:' "$a/update.log"; then
+		cat "$a/update.log" >&2
+		compgen -G "$a/lists/*Packages*" >/dev/null || die "apt-get update failed for $*"
+		log "apt-get update had problems; continuing with the lists already cached"
 	fi
 }

@@ -8,12 +8,4 @@
 
 . /tests/lib-debug.sh
 
-r=$(dmesg_since_mark debug | debug_blocks)
-if [ -z "$r" ]; then
-	tap_ok "no checker report since the last check"
-else
-	tap_fail "no checker report since the last check" \
-		"$(printf '%s\n' "$r" | grep -c -E "$TCD_DEBUG_RE") report line(s) after the test above; debug-report lines follow"
-	printf '%s\n' "$r"
-fi
-dmesg_mark debug
+debug_reports_check " after the test above"

@@ -28,11 +28,4 @@ else
 fi
 
 tap_check "lockdep still on (no lockdep report turned it off)" lockdep_on
-r=$(dmesg_since_mark debug | debug_blocks)
-if [ -z "$r" ]; then
-	tap_ok "no checker report since the last check"
-else
-	tap_fail "no checker report since the last check" \
-		"$(printf '%s\n' "$r" | grep -c -E "$TCD_DEBUG_RE") report line(s); debug-report lines follow"
-	printf '%s\n' "$r"
-fi
+debug_reports_check ""
