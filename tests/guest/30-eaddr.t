@@ -98,6 +98,16 @@ tw_count() {
 	cat /proc/net/tcp /proc/net/tcp6 | awk '$6 ~ /^03:/ { n++ } END { print n + 0 }'
 }
 
+# ports_held LO HI: the sockets (/proc/net/tcp{,6}: local remote state)
+# whose local port is in LO..HI, e.g. a bound holder that takes a port of
+# the range away from an exhaustion run.
+ports_held() {
+	cat /proc/net/tcp /proc/net/tcp6 | awk -v lo="$1" -v hi="$2" '
+		NR > 1 && $2 ~ /:/ { split($2, a, ":"); p = 0
+			for (i = 1; i <= 4; i++) p = p * 16 + index("0123456789ABCDEF", substr(a[2], i, 1)) - 1
+			if (p >= lo && p <= hi) print "port " p ": " $2 " " $3 " st=" $4 }'
+}
+
 # dest_count DST: count of DST in the eaddrnotavail-dest list ("" if absent).
 dest_line() {
 	awk -v d="dst=$1" '$1 == "eaddrnotavail-dest:" && $2 == d' $P
@@ -212,6 +222,7 @@ exhaust_case() {
 			tap_fail "$x_tag: $x_nok connects on $x_ports ports, then EADDRNOTAVAIL" \
 				"exit $x_rcf: ${x_sum:-no summary line}" \
 				"$(grep -v -E '^(summary |connect [0-9]+ err=0 )' "$x_f" | head -n 5)" \
+				"sockets on ports $x_lo-$x_hi now: $(ports_held "$x_lo" "$x_hi" | tr '\n' ';')" \
 				"$(tail -n 25 "$x_f")"
 		fi
 		x_fail=$((x_fail + ${x_n:-0}))
