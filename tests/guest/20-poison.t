@@ -19,11 +19,6 @@ rm -rf $S
 mkdir -p $S
 
 
-# kv KEY LINE: the value of " KEY=" in LINE (keys are space-separated).
-kv() {
-	printf '%s\n' "$2" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
-}
-
 # A module alert line: "tcpconndiag: EVENT pid=N tgid=N comm=...". Lines are
 # matched with the prefix optional so that a missing prefix shows up as its own
 # failure ("alert lines carry the prefix") instead of hiding every alert.
@@ -68,13 +63,13 @@ $1"
 
 # expect KEY VALUE LINE WHAT: record a mismatch unless LINE has KEY=VALUE.
 expect() {
-	_got=$(kv "$1" "$3")
+	_got=$(alert_kv "$3" "$1")
 	[ "$_got" = "$2" ] || want "$4: $1=$_got, expected $2"
 }
 
 # expect_pending LINE WHAT: record a mismatch unless wait_pending >= 1.
 expect_pending() {
-	_wp=$(kv wait_pending "$1")
+	_wp=$(alert_kv "$1" wait_pending)
 	[ "${_wp:-0}" -ge 1 ] 2>/dev/null || want "$2: wait_pending=$_wp, expected >= 1"
 }
 
@@ -106,12 +101,12 @@ $(sed -n '/^sockets:/,$p' "$snap")"
 
 # round_fields: r, fam, ct, snap, src and dst from a reproducer's $line.
 round_fields() {
-	r=$(kv round "$line")
-	fam=$(kv fam "$line")
-	ct=$(kv connect_tid "$line")
-	snap=$(kv snap "$line")
-	src=$(ep "$fam" "$(kv sport "$line")")
-	dst=$(ep "$fam" "$(kv dport "$line")")
+	r=$(alert_kv "$line" round)
+	fam=$(alert_kv "$line" fam)
+	ct=$(alert_kv "$line" connect_tid)
+	snap=$(alert_kv "$line" snap)
+	src=$(ep "$fam" "$(alert_kv "$line" sport)")
+	dst=$(ep "$fam" "$(alert_kv "$line" dport)")
 }
 
 verdict() {
@@ -201,12 +196,12 @@ nepipe=0
 while read -r line; do
 	[ -n "$line" ] || continue
 	round_fields
-	st=$(kv sender_tid "$line")
-	c1=$(kv connect1 "$line")
-	snd=$(kv send "$line")
-	c2=$(kv connect2 "$line")
-	c3=$(kv connect3 "$line")
-	ein=$(kv einval "$line")
+	st=$(alert_kv "$line" sender_tid)
+	c1=$(alert_kv "$line" connect1)
+	snd=$(alert_kv "$line" send)
+	c2=$(alert_kv "$line" connect2)
+	c3=$(alert_kv "$line" connect3)
+	ein=$(alert_kv "$line" einval)
 	neinval=$((neinval + ein))
 	desc="$rm_ IPv$fam round $r (connect $c1/$c2/$c3, $rkind $snd)"
 	why=
@@ -256,7 +251,7 @@ while read -r line; do
 		# Immune kernel: never EINVAL; the sender's EPIPE is informational.
 		[ "$ein" -eq 0 ] || want "EINVAL on an immune kernel"
 		# Raced: the send() began while the first connect was pending.
-		raced=$(awk -v s="$(kv send_start_s "$line")" -v c="$(kv connect1_s "$line")" \
+		raced=$(awk -v s="$(alert_kv "$line" send_start_s)" -v c="$(alert_kv "$line" connect1_s)" \
 			'BEGIN { print (s + 0 < c + 0) ? 1 : 0 }')
 		if [ "$snd" = EPIPE ] && [ "$c1" != 0 ] && [ "$raced" = 1 ]; then
 			nepipe=$((nepipe + 1))
@@ -330,10 +325,10 @@ nebusy=0
 while read -r line; do
 	[ -n "$line" ] || continue
 	round_fields
-	bt=$(kv shutdown_tid "$line")
-	sh=$(kv shutdown "$line")
-	c=$(kv connect "$line")
-	desc="shutdown IPv$fam round $r (shutdown $sh, connect $c after $(kv connect_s "$line") s)"
+	bt=$(alert_kv "$line" shutdown_tid)
+	sh=$(alert_kv "$line" shutdown)
+	c=$(alert_kv "$line" connect)
+	desc="shutdown IPv$fam round $r (shutdown $sh, connect $c after $(alert_kv "$line" connect_s) s)"
 	why=
 	mine=$(naming $S/shut.log "$ct" "$bt")
 	if [ "$sh" = EBUSY ]; then

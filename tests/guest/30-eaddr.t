@@ -62,30 +62,6 @@ nlines() {
 	printf '%s\n' "$1" | wc -l
 }
 
-# kv LINE KEY: the value of " KEY=" in LINE.
-kv() {
-	printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p" | head -n 1
-}
-
-# check_fields DESC LINE KEY=VALUE...: every key must have exactly that value.
-check_fields() {
-	cf_desc=$1
-	cf_line=$2
-	shift 2
-	cf_bad=
-	for cf_kv in "$@"; do
-		cf_k=${cf_kv%%=*}
-		cf_v=${cf_kv#*=}
-		cf_got=$(kv "$cf_line" "$cf_k")
-		[ "$cf_got" = "$cf_v" ] || cf_bad="$cf_bad $cf_k: want '$cf_v' got '$cf_got';"
-	done
-	if [ -z "$cf_bad" ]; then
-		tap_ok "$cf_desc"
-	else
-		tap_fail "$cf_desc" "$cf_bad" "alert: $cf_line"
-	fi
-}
-
 # no_alert MARK DESC
 no_alert() {
 	na_a=$(all_alerts "$1")
@@ -212,12 +188,12 @@ exhaust_case() {
 	x_fail=0
 	for x_f in "$x_out" ${X_AGAIN:+"$x_out.again"}; do
 		x_sum=$(grep '^summary ' "$x_f")
-		x_n=$(kv "$x_sum" eaddrnotavail)
+		x_n=$(alert_kv "$x_sum" eaddrnotavail)
 		x_rcf=$x_rc
 		[ "$x_f" = "$x_out" ] || x_rcf=$x_rc2
-		if [ "$x_rcf" -eq 0 ] && case " $x_nok " in *" $(kv "$x_sum" ok) "*) ;; *) false ;; esac &&
-			[ "${x_n:-0}" -ge 1 ] && [ "$(kv "$x_sum" other)" = 0 ]; then
-			tap_ok "$x_tag: $(kv "$x_sum" ok) connects on $x_ports ports, then EADDRNOTAVAIL x$x_n${X_AGAIN:+ ($(basename "$x_f"))}"
+		if [ "$x_rcf" -eq 0 ] && case " $x_nok " in *" $(alert_kv "$x_sum" ok) "*) ;; *) false ;; esac &&
+			[ "${x_n:-0}" -ge 1 ] && [ "$(alert_kv "$x_sum" other)" = 0 ]; then
+			tap_ok "$x_tag: $(alert_kv "$x_sum" ok) connects on $x_ports ports, then EADDRNOTAVAIL x$x_n${X_AGAIN:+ ($(basename "$x_f"))}"
 		else
 			tap_fail "$x_tag: $x_nok connects on $x_ports ports, then EADDRNOTAVAIL" \
 				"exit $x_rcf: ${x_sum:-no summary line}" \
@@ -261,7 +237,7 @@ exhaust_case() {
 	fi
 	[ "$x_n" -ge 1 ] || return 0
 	x_first=$(printf '%s\n' "$x_al" | head -n 1)
-	x_pid=$(kv "$x_sum" pid)
+	x_pid=$(alert_kv "$x_sum" pid)
 	x_tid=$(sed -n 's/^connect [0-9]* err=EADDRNOTAVAIL .*tid=\([0-9]*\).*/\1/p' "$x_out" |
 		head -n 1)
 	check_fields "$x_tag: alert names the failing thread, endpoints and cause" "$x_first" \
@@ -272,14 +248,14 @@ exhaust_case() {
 		tw_reuse="$(cat $SYS/tcp_tw_reuse)" dest_failures=$((x_prior + 1))
 	# The count at the failure: what the program left (x_tw1), plus what
 	# expired since; at most what was there plus what the program made.
-	x_tw=$(kv "$x_first" time_wait)
+	x_tw=$(alert_kv "$x_first" time_wait)
 	if [ -n "$x_tw" ] && [ "$x_tw" -ge "$x_tw1" ] && [ "$x_tw" -le $((x_tw0 + X_TWNEW)) ]; then
 		tap_ok "$x_tag: time_wait=$x_tw (/proc/net/tcp{,6}: $x_tw0 before, $x_tw1 after)"
 	else
 		tap_fail "$x_tag: time_wait matches /proc/net/tcp{,6}" \
 			"alert time_wait=$x_tw, /proc: $x_tw0 before, $x_tw1 after, $X_TWNEW made"
 	fi
-	x_supp=$(kv "$x_first" suppressed)
+	x_supp=$(alert_kv "$x_first" suppressed)
 	if [ "$x_supp" = "$X_SUPP" ]; then
 		tap_ok "$x_tag: suppressed=${x_supp:-(none)} (earlier unreported failures)"
 	else
@@ -301,8 +277,8 @@ x_check_dest() {
 	xd_a=$(now_centis)
 	xd=$(dest_line "$2")
 	xd_b=$(now_centis)
-	xd_n=$(kv " $xd" count)
-	xd_ago=$(kv " $xd" last_s_ago)
+	xd_n=$(alert_kv " $xd" count)
+	xd_ago=$(alert_kv " $xd" last_s_ago)
 	xd_lo=$(((xd_a - x_t1) / 100 - 1))
 	xd_hi=$(((xd_b - x_t0) / 100 + 1))
 	if [ "$xd_n" = "$3" ] && [ -n "$xd_ago" ] && [ "$xd_ago" -ge "$xd_lo" ] &&
@@ -354,7 +330,7 @@ echo 0 >$SYS/tcp_timestamps
 X_PRIOR=0 X_SUPP= X_TWNEW=8 X_ALERTS=
 exhaust_case exh4-tw 40000 40007 sysctl 127.0.0.1:0 127.0.0.1:39997 8 -- \
 	tcd-eaddr exhaust -c -l 39997 10
-x_tw=$(kv "$x_first" time_wait)
+x_tw=$(alert_kv "$x_first" time_wait)
 if [ -n "$x_tw" ] && [ "$x_tw" -ge 8 ]; then
 	tap_ok "exh4-tw: alert counts the 8 TIME_WAIT ports (time_wait=$x_tw)"
 else
@@ -438,16 +414,16 @@ bound_case() {
 	b_rc=$?
 	b_c1=$(eaddr_counters)
 	b_line=$(grep '^bound ' "$b_out")
-	b_err=$(kv "$b_line" err)
-	b_port=$(kv "$b_line" port)
-	b_lport=$(kv "$b_line" dst_port)
-	b_hold=$(kv "$(grep '^holder state=' "$b_out")" state)
-	b_kind=$(kv "$(grep '^holder state=' "$b_out")" kind)
+	b_err=$(alert_kv "$b_line" err)
+	b_port=$(alert_kv "$b_line" port)
+	b_lport=$(alert_kv "$b_line" dst_port)
+	b_hold=$(alert_kv "$(grep '^holder state=' "$b_out")" state)
+	b_kind=$(alert_kv "$(grep '^holder state=' "$b_out")" kind)
 	if [ "$b_werr" = ts-reuse ]; then
 		b_werr=0
 		[ "$b_kind" = full ] && b_werr=EADDRNOTAVAIL
 	fi
-	b_after=$(kv "$(grep '^holder_after ' "$b_out")" state)
+	b_after=$(alert_kv "$(grep '^holder_after ' "$b_out")" state)
 	if [ "$b_rc" -eq 0 ] && [ "$b_hold" = "$b_want" ] && [ -n "$b_port" ]; then
 		tap_ok "$b_tag: holder of port $b_port is $b_hold ($b_kind socket, /proc/net/tcp)"
 	else
@@ -485,7 +461,7 @@ bound_case() {
 	b_src="$b_ip:$b_port" b_dst="$b_ip:$b_lport"
 	b_first=$(printf '%s\n' "$b_al" | head -n 1)
 	check_fields "$b_tag: alert names the thread, endpoints and cause" "$b_first" \
-		pid="$(kv "$b_line" tid)" tgid="$(kv "$b_line" pid)" comm=tcd-eaddr \
+		pid="$(alert_kv "$b_line" tid)" tgid="$(alert_kv "$b_line" pid)" comm=tcd-eaddr \
 		src="$b_src" dst="$b_dst" err=EADDRNOTAVAIL cause=bound-port-in-use
 	check_fields "$b_tag: alert port=$b_port reuseaddr=1 holder_state=$b_hold" "$b_first" \
 		port="$b_port" reuseaddr=1 holder_state="$b_hold"
@@ -563,11 +539,11 @@ s0=$(counter alerts-suppressed)
 dmesg_mark budget
 tcd-eaddr exhaust -l 39991 10 >$O/budget-a.out 2>&1
 tcd-eaddr exhaust -l 39990 10 >$O/budget-b.out 2>&1
-fa=$(kv "$(grep '^summary ' $O/budget-a.out)" eaddrnotavail)
-fb=$(kv "$(grep '^summary ' $O/budget-b.out)" eaddrnotavail)
+fa=$(alert_kv "$(grep '^summary ' $O/budget-a.out)" eaddrnotavail)
+fb=$(alert_kv "$(grep '^summary ' $O/budget-b.out)" eaddrnotavail)
 al=$(eaddr_alerts budget)
 if [ "${fa:-0}" -ge 1 ] && [ "${fb:-0}" -ge 1 ] && [ "$(nlines "$al")" -eq 1 ] &&
-	[ "$(kv "$al" dst)" = 127.0.0.1:39991 ]; then
+	[ "$(alert_kv "$al" dst)" = 127.0.0.1:39991 ]; then
 	tap_ok "global budget: one alert (127.0.0.1:39991), 127.0.0.1:39990's $fb dropped"
 else
 	tap_fail "global budget: one alert (127.0.0.1:39991), 127.0.0.1:39990's dropped" \

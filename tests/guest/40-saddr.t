@@ -19,19 +19,8 @@ P=/proc/tcpconndiag
 T=/tmp/saddr
 mkdir -p $T
 
-
 probe_hits() {
 	sed -n "s/^probe: $1 hits=\([0-9]*\) .*/\1/p" $P
-}
-
-# kv KEY: the value of " KEY=" in the first line of stdin.
-kv() {
-	sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1
-}
-
-# kq KEY: the value of KEY="..." (quoted) in the first line of stdin.
-kq() {
-	sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p" | head -n 1
 }
 
 # ev FILE EVENT: the program's line for EVENT.
@@ -516,19 +505,12 @@ for d in tcdsd0 tcdsd1 tcdsd2; do ip link del $d; done
 # peer's end goes down (data is never acked), we send, and delete our address
 # 1.5 s later: the RTO retransmissions fail in inet_sk_rebuild_header().
 # TCP_USER_TIMEOUT=8000 ends the connection.
-if load_netmod veth && ip link add tcdsv0 type veth; then
-	peer=$(ip -o link show | sed -n 's/^[0-9]*: \(veth[0-9]*\)@tcdsv0.*/\1/p')
-	unshare -n sleep 1000 &
-	nspid=$!
-	i=0
-	while [ "$(readlink /proc/$nspid/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
-		[ $i -lt 100 ]; do
-		usleep 20000
-		i=$((i + 1))
-	done
-	ns="nsenter -t $nspid -n"
-	if [ -n "$peer" ] && ip link set "$peer" netns "$nspid" && $ns ip link set lo up &&
-		$ns ip addr add 192.0.2.2/24 dev "$peer" && $ns ip link set "$peer" up &&
+NS_PID=
+if netns_veth tcdsv0; then
+	peer=$NS_PEER
+	nspid=$NS_PID
+	ns=$NS
+	if $ns ip addr add 192.0.2.2/24 dev "$peer" && $ns ip link set "$peer" up &&
 		ip addr add 192.0.2.1/24 dev tcdsv0 && ip link set tcdsv0 up; then
 		$ns tcd-saddr listen 192.0.2.2 8080 >$T/peer.out 2>&1 &
 		i=0
@@ -586,7 +568,9 @@ if load_netmod veth && ip link add tcdsv0 type veth; then
 	nspid=
 	ip link del tcdsv0 2>/dev/null
 else
-	tap_fail "est: veth pair" "veth could not be set up"
+	tap_fail "est: veth pair into a network namespace" "peer '${NS_PEER:-}', pid ${NS_PID:-}"
+	[ -n "$NS_PID" ] && kill "$NS_PID" 2>/dev/null
+	ip link del tcdsv0 2>/dev/null
 fi
 
 # ---- end ------------------------------------------------------------------------

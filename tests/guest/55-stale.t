@@ -114,24 +114,13 @@ is "phase 4: clear removes them" "$(table used)" 0
 # disarmed, then new sockets come as in phase 3.
 K=6
 orph_ok=
-nspid=
-if load_netmod veth && ip link add tcdso0 type veth; then
-	peer=$(ip -o link show | sed -n 's/^[0-9]*: \(veth[0-9]*\)@tcdso0.*/\1/p')
-	unshare -n sleep 1000 &
-	nspid=$!
-	i=0
-	while [ "$(readlink /proc/$nspid/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
-		[ $i -lt 100 ]; do
-		usleep 20000
-		i=$((i + 1))
-	done
-	ns="nsenter -t $nspid -n"
-	if [ -n "$peer" ] && ip link set "$peer" netns "$nspid" && $ns ip link set lo up &&
-		$ns ip addr add 198.51.100.2/24 dev "$peer" && $ns ip link set "$peer" up &&
-		ip addr add 198.51.100.1/24 dev tcdso0 && ip link set tcdso0 up; then
-		orph_ok=1
-	fi
-fi
+NS_PID=
+netns_veth tcdso0 && $NS ip addr add 198.51.100.2/24 dev "$NS_PEER" &&
+	$NS ip link set "$NS_PEER" up &&
+	ip addr add 198.51.100.1/24 dev tcdso0 && ip link set tcdso0 up && orph_ok=1
+peer=${NS_PEER:-}
+nspid=$NS_PID
+ns=${NS:-}
 if [ -z "$orph_ok" ]; then
 	tap_fail "phase 5: veth pair into a network namespace" "peer '$peer', pid $nspid"
 else

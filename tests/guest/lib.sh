@@ -292,9 +292,21 @@ diag_alerts() {
 	grep -v 'tcpconndiag: connect-failed '
 }
 
+# The one key=value parser of the tests. Keys are space-separated, so " KEY="
+# never matches inside another key or a quoted hint's text before it.
+# kv KEY: the value of KEY= in the first line of stdin that has it.
+kv() {
+	sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1
+}
+
+# kq KEY: the value of KEY="..." (quoted) in the first line of stdin that has it.
+kq() {
+	sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p" | head -n 1
+}
+
 # alert_kv LINE KEY: the value of " KEY=" in an alert or /proc LINE.
 alert_kv() {
-	printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p" | head -n 1
+	printf '%s\n' "$1" | kv "$2"
 }
 
 # check_fields DESC LINE KEY=VALUE...: ok when every key has exactly that value.
