@@ -527,12 +527,13 @@ echo "40000 40007" >$SYS/ip_local_port_range
 # The bound cases' holders took ports from the whole range: one may still
 # be in TIME_WAIT or FIN_WAIT2 (60 s) on 40000-40007, and bind()'s bucket
 # keeps connect() off that port for every destination.
+held=$(ports_held 40000 40007 | tr '\n' ';')
 i=0
 while [ -n "$(ports_held 40000 40007)" ] && [ $i -lt 70 ]; do
 	sleep 1
 	i=$((i + 1))
 done
-[ $i -eq 0 ] || diag "waited ${i} s for 40000-40007 to be free: $(ports_held 40000 40007 | tr '\n' ';')"
+[ -z "$held" ] || diag "waited ${i} s for 40000-40007 to be free of: $held"
 echo clear >$P
 c0=$(eaddr_counters)
 s0=$(counter alerts-suppressed)
