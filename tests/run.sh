@@ -60,7 +60,7 @@ done
 # of their time waiting on TCP timers: five at once on 2 host CPUs each took
 # 1.1-1.2x as long as three at once, so the cap (TCD_JOBS) is the whole
 # five-kernel matrix. Single-threaded guests run CPU-bound work against
-# in-guest deadlines (50-reliability's storm stops after 400 s): more of them
+# in-guest deadlines (50-reliability's storm stops after 700 s): more of them
 # than host CPUs make those tests fail, so that phase is capped at the CPU
 # count (TCD_JOBS_SINGLE). Figures: docs/LAB.md. Output lines carry a "VER: "
 # prefix, so interleaving stays readable.
