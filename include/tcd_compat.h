@@ -45,6 +45,10 @@
  *				counter never reset. Before it (5.10) an atomic64_t
  *				made on first use by __net_gen_cookie(), which is not
  *				exported: the module numbers namespaces itself
+ * TCD_HAVE_CGROUP_BPF_ATYPE	6fc88c354f3a "bpf: Migrate cgroup_bpf to internal
+ *				cgroup_bpf_attach_type enum" (v5.15): the index of
+ *				cgroup->bpf.effective[] is CGROUP_INET4_CONNECT, not
+ *				the UAPI BPF_CGROUP_INET4_CONNECT
  *
  * compat/signatures.c must compile: it pins the argument lists of the
  * other probed functions, which the handlers read by position. IPv6 became
@@ -66,7 +70,17 @@
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
 #include <net/net_namespace.h>
+#include <linux/bpf.h>
+#include <linux/bpf-cgroup.h>
 #include "tcd.h"
+
+#ifdef TCD_HAVE_CGROUP_BPF_ATYPE
+#define TCD_CGROUP_INET4_CONNECT CGROUP_INET4_CONNECT
+#define TCD_CGROUP_INET6_CONNECT CGROUP_INET6_CONNECT
+#else
+#define TCD_CGROUP_INET4_CONNECT BPF_CGROUP_INET4_CONNECT
+#define TCD_CGROUP_INET6_CONNECT BPF_CGROUP_INET6_CONNECT
+#endif
 
 /*
  * The key of a network namespace's rows and destinations: unlike its inode

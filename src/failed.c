@@ -60,7 +60,7 @@ static const char *const tcd_cause_hints[TCD_F_NR] = {
 	[TCD_F_NO_ROUTE] = "no usable route to the destination at connect() time (none, or an unreachable/prohibit route): check ip route (and the socket's bound device or mark)",
 	[TCD_F_SADDR_LOST] = "the handshake died after the socket's source address vanished (see the saddr-lost alert)",
 	[TCD_F_ROUTE_LOST] = "the handshake died after the route to the destination vanished (see the route-lost alert)",
-	[TCD_F_DENIED] = "refused before any packet left: a cgroup BPF connect hook, netfilter or an LSM denied it",
+	[TCD_F_DENIED] = "refused before any packet left, by a BPF program on the socket's cgroup connect hook (hook=cgroup-bpf: see bpftool cgroup tree)",
 	[TCD_F_OTHER] = "see err",
 	[TCD_F_EADDRNOTAVAIL] = "no usable source port: see the eaddrnotavail alert for this destination",
 	[TCD_F_WEDGED] = "the socket is wedged in SS_DISCONNECTING: see the connect-on-poisoned alert; close and recreate it",
@@ -338,6 +338,7 @@ struct tcd_failure {
 	u32 uid;
 	char cgroup[TCD_CGROUP_LEN];
 	const void *key;	/* the socket, for a deferred line: identity only */
+	bool cgroup_bpf;	/* a cgroup BPF connect program applies to it */
 };
 
 /*
@@ -415,6 +416,31 @@ static bool tcd_fdest_hit(const struct tcd_failure *f, const char *cgroup,
 	return ok;
 }
 
+/*
+ * EPERM inside __inet_stream_connect() comes from its pre_connect hook: the
+ * cgroup BPF connect programs (an LSM refuses earlier, in the syscall, where
+ * the hub never sees it). Whether one applies to @sk's cgroup: the effective
+ * array (own and inherited programs) is the shared empty one otherwise.
+ */
+static bool tcd_cgroup_bpf_connect(const struct sock *sk)
+{
+#ifdef CONFIG_CGROUP_BPF
+	struct cgroup *cgrp = sock_cgroup_ptr((struct sock_cgroup_data *)&sk->sk_cgrp_data);
+	struct bpf_prog_array *arr;
+	bool on;
+
+	rcu_read_lock();
+	arr = rcu_dereference(cgrp->bpf.effective[sk->sk_family == AF_INET6 ?
+						  TCD_CGROUP_INET6_CONNECT :
+						  TCD_CGROUP_INET4_CONNECT]);
+	on = arr && READ_ONCE(arr->items[0].prog);
+	rcu_read_unlock();
+	return on;
+#else
+	return false;
+#endif
+}
+
 /* The socket's owner, while @sk is alive: the line may be printed later. */
 static void tcd_failure_owner(struct sock *sk, struct tcd_failure *f)
 {
@@ -438,6 +464,8 @@ static void tcd_failure_report(const struct tcd_failure *f)
 		tcd_line_add(&line, " handshake_err=%s", tcd_errname(f->handshake_err));
 	if (f->cause == TCD_F_BACKLOG_FULL)
 		tcd_line_add(&line, " accept_queue=%u/%u", f->acc_q, f->acc_max);
+	if (f->cause == TCD_F_DENIED)
+		tcd_line_add(&line, " hook=%s", f->cgroup_bpf ? "cgroup-bpf" : "unknown");
 	if (f->cause == TCD_F_NO_SYNACK) {
 		tcd_line_add(&line, " syns=%u elapsed_ms=%u", f->syns, f->elapsed_ms);
 		if (f->has_route) {
@@ -797,6 +825,8 @@ void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state)
 		f.cause = TCD_F_NO_ROUTE;
 	else
 		f.cause = tcd_cause_of(sock_net(sk), &f);
+	if (f.cause == TCD_F_DENIED)
+		f.cgroup_bpf = tcd_cgroup_bpf_connect(sk);
 	tcd_failure_owner(sk, &f);
 	tcd_failure_report(&f);
 }

@@ -224,6 +224,15 @@ check_stall() {
 	near "$_t: after_lost_ms matches the kernel-log gap (ms)" \
 		"$(echo "$ended" | kv after_lost_ms)" "$(calc "($t_ended - $t_lost) * 1000")" 1000
 
+	# The failure itself (issue 12): connect-failed blames the lost source
+	# or route, for the connecting thread, with connect()'s errno.
+	failed=$(grep -F "tcpconndiag: connect-failed " "$_l" | grep -F " src=$src ")
+	is "$_t: exactly one connect-failed" "$(printf '%s' "$failed" | grep -c .)" 1
+	failed=$(printf '%s\n' "$failed" | head -n 1)
+	diag "$_t: $failed"
+	check_fields "$_t: connect-failed cause=$_ev, the thread, connect()'s errno" "$failed" \
+		cause="$_ev" mode=blocking pid="$tid" err="$perr" dst="$_dst" uid="$(id -u)"
+
 	# The socket's /proc row, read before the fd was closed.
 	row=$(grep -F "sock: src=$src " "$_p")
 	diag "$_t: $row"

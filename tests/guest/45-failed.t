@@ -9,7 +9,9 @@
 #   icmp-unreachable       that peer as a router: unreachable/prohibit routes
 #   no-synack              SYNs into a dummy device, direct and via a gateway
 #   no-route               an address with no route at all
-# then cgroup attribution, no line for successes or a connect still in
+#   denied                 a cgroup BPF connect4 hook that refuses (EPERM)
+#   other                  an IPv4 socket connect()ed to an IPv6 address
+# (saddr-lost and route-lost: 40-saddr), then cgroup attribution, no line for successes or a connect still in
 # progress, and a storm of refused connects within the alert budget.
 # tcd-timeout: 400
 
@@ -24,7 +26,8 @@ restore() {
 	ip link del tcdfv0 2>/dev/null
 	ip link del tcdfd0 2>/dev/null
 	[ -n "${NS_PID:-}" ] && kill "$NS_PID" 2>/dev/null
-	[ -d /sys/fs/cgroup/tcdfcg ] && rmdir /sys/fs/cgroup/tcdfcg/sub /sys/fs/cgroup/tcdfcg 2>/dev/null
+	[ -d /sys/fs/cgroup/tcdfcg ] && rmdir /sys/fs/cgroup/tcdfcg/sub /sys/fs/cgroup/tcdfcg/deny \
+		/sys/fs/cgroup/tcdfcg/denyn /sys/fs/cgroup/tcdfcg 2>/dev/null
 	echo "$old_fwd" >/proc/sys/net/ipv4/ip_forward
 	unload_module
 }
@@ -54,6 +57,7 @@ expect() {
 	_sport=$(alert_kv " $_out" sport)
 	_c=$1 _dst=$2 _cause=$3
 	shift 4
+	diag "$_c: ${_line:-<no line>}"
 	if [ -z "$_out" ] || [ -z "$_line" ]; then
 		tap_fail "$_c: connect-failed line for $_dst" "program: ${_out:-<none>}" \
 			"$(dmesg_since_mark failed | grep 'tcpconndiag: ' | tail -n 5)"
@@ -173,6 +177,45 @@ if mkdir -p /sys/fs/cgroup/tcdfcg/sub; then
 else
 	tap_fail "cgroup2 child cgroup" "$(grep cgroup /proc/mounts)"
 fi
+
+# ---- denied: a cgroup BPF connect4 program refuses every connect -----------------
+# The program is attached to a child cgroup of our own, which tcd-fail enters;
+# the hook runs in __inet_stream_connect() before any packet: EPERM.
+c_den=$(counter cause-denied)
+c_oth=$(counter cause-other)
+for m in b n; do
+	fl=; [ $m = n ] && fl=-n
+	cg=/sys/fs/cgroup/tcdfcg/deny; [ $m = n ] && cg=${cg}n
+	if mkdir -p $cg; then
+		tcd-fail denied $fl $cg >$F/den$m.out 2>&1
+		port=$(alert_kv " $(grep -m 1 ^attempt $F/den$m.out)" dport)
+		if [ -n "$port" ]; then
+			expect "denied $m" "127.0.0.1:$port" denied $F/den$m.out err=EPERM \
+				cgroup=/tcdfcg/deny${fl:+n} hook=cgroup-bpf
+		else
+			tap_fail "denied $m: a cgroup BPF connect hook refused" "$(cat $F/den$m.out)"
+		fi
+	else
+		tap_fail "denied $m: cgroup2 child cgroup $cg" "$(grep cgroup /proc/mounts)"
+	fi
+done
+
+# ---- other: what no cause covers, e.g. an IPv4 socket given an IPv6 address ------
+# The socket has no destination (0.0.0.0:0): one line, the non-blocking
+# attempt right after falls in the same destination's interval (counted).
+dmesg_mark other
+tcd-fail badfamily >$F/othb.out 2>&1
+tcd-fail badfamily -n >$F/othn.out 2>&1
+line=$(dmesg_since_mark other | grep 'tcpconndiag: connect-failed ' | head -n 1)
+out=$(grep -m 1 '^attempt ' $F/othb.out)
+diag "other: ${line:-<no line>}"
+check_fields "other b: line matches the program (EAFNOSUPPORT, cause=other)" "$line" \
+	pid="$(alert_kv " $out" tid)" err="$(alert_kv " $out" err)" cause=other \
+	mode="$(alert_kv " $out" mode)" uid=0
+is "other n: the program saw EAFNOSUPPORT too" "$(alert_kv " $(grep -m 1 '^attempt ' $F/othn.out)" err)" \
+	EAFNOSUPPORT
+is "denied and other: counters cause-denied +2, cause-other +2" \
+	"$(($(counter cause-denied) - c_den)) $(($(counter cause-other) - c_oth))" "2 2"
 
 # ---- no line for successes -------------------------------------------------------
 dmesg_mark ok

@@ -13,10 +13,17 @@
  *   inprog IP PORT MS    a non-blocking connect left in progress MS ms, closed
  *   storm COUNT          COUNT blocking refused connects, then one summary
  *                        line "storm count=N refused=N"
+ *   denied CGROUP        attaches a cgroup BPF connect4 program that refuses
+ *                        every connect to the cgroup2 directory CGROUP, moves
+ *                        itself there and connects to a loopback listener
+ *                        (EPERM); "bpf err=E" if the kernel has no such hook
+ *   badfamily            connect() of an IPv4 socket to an AF_INET6 address:
+ *                        EAFNOSUPPORT from tcp_v4_connect() (an ordinary bug)
  */
 #include "tcdlib.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/bpf.h>
 
 static int nonblock, syncnt;
 
@@ -42,6 +49,54 @@ static int attempt(int family, const char *ip, int port, int *sportp)
 	return err;
 }
 
+/*
+ * A BPF_PROG_TYPE_CGROUP_SOCK_ADDR program "r0 = 0; exit" (refuse) on the
+ * cgroup directory @cg's BPF_CGROUP_INET4_CONNECT hook; 0 or an errno.
+ */
+static int deny_connects(const char *cg)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	int prog, cgfd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+	a.expected_attach_type = BPF_CGROUP_INET4_CONNECT;
+	a.insns = (unsigned long)insns;
+	a.insn_cnt = 2;
+	a.license = (unsigned long)"GPL";
+	prog = syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (prog < 0)
+		return errno;
+	cgfd = open(cg, O_RDONLY | O_DIRECTORY);
+	if (cgfd < 0)
+		return errno;
+	memset(&a, 0, sizeof(a));
+	a.target_fd = cgfd;
+	a.attach_bpf_fd = prog;
+	a.attach_type = BPF_CGROUP_INET4_CONNECT;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)))
+		return errno;
+	return 0;
+}
+
+/* Move this process into the cgroup2 directory @cg. */
+static void enter_cgroup(const char *cg)
+{
+	char path[512], pid[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, pid, n) != n)
+		die("cgroup.procs");
+	close(fd);
+}
+
 static void report(int i, int err, int sport, int dport)
 {
 	printf("attempt %d mode=%s err=%s tid=%d sport=%d dport=%d\n", i,
@@ -55,7 +110,7 @@ int main(int argc, char **argv)
 	const char *mode, *pos[4];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: tcd-fail refused|backlog|to|ok|inprog|storm [-6] [-n] [-s N] ARGS\n");
+		fprintf(stderr, "usage: tcd-fail refused|backlog|to|ok|inprog|storm|denied|badfamily [-6] [-n] [-s N] ARGS\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -118,6 +173,27 @@ int main(int argc, char **argv)
 		usleep(atoi(pos[2]) * 1000);
 		printf("inprog err=%s tid=%d sport=%d\n", errname(err), tcd_gettid(),
 		       tcd_port_of(fd));
+		close(fd);
+	} else if (!strcmp(mode, "denied") && n >= 1) {
+		lfd = tcd_listen(AF_INET, 0, 16, &port);
+		err = deny_connects(pos[0]);
+		if (err) {
+			printf("bpf err=%s\n", errname(err));
+			return 1;
+		}
+		enter_cgroup(pos[0]);
+		err = attempt(AF_INET, NULL, port, &sport);
+		report(0, err, sport, port);
+		close(lfd);
+	} else if (!strcmp(mode, "badfamily")) {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+		int fd = tcd_socket(AF_INET, 0);
+
+		sin6.sin6_addr = in6addr_loopback;
+		if (nonblock)
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+		err = connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) ? errno : 0;
+		report(0, err, tcd_port_of(fd), 9);
 		close(fd);
 	} else {
 		fprintf(stderr, "tcd-fail: bad mode or arguments\n");

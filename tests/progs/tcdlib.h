@@ -63,6 +63,9 @@ static inline const char *errname(int e)
 	case EACCES: return "EACCES";
 	case EPERM: return "EPERM";
 	case ENOTCONN: return "ENOTCONN";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOENT: return "ENOENT";
 	default: return "E?";
 	}
 }
