@@ -522,11 +522,7 @@ if netns_veth tcdsv0; then
 	if $ns ip addr add 192.0.2.2/24 dev "$peer" && $ns ip link set "$peer" up &&
 		ip addr add 192.0.2.1/24 dev tcdsv0 && ip link set tcdsv0 up; then
 		$ns tcd-saddr listen 192.0.2.2 8080 >$T/peer.out 2>&1 &
-		i=0
-		while ! grep -q ^listening $T/peer.out && [ $i -lt 100 ]; do
-			usleep 20000
-			i=$((i + 1))
-		done
+		wait_line $T/peer.out ^listening 100
 		c0=$(counter saddr-lost)
 		e0=$(counter stall-ended)
 		dmesg_mark est

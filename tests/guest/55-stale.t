@@ -125,11 +125,7 @@ if [ -z "$orph_ok" ]; then
 	tap_fail "phase 5: veth pair into a network namespace" "peer '$peer', pid $nspid"
 else
 	$ns tcd-saddr listen 198.51.100.2 8080 >$T/peer.out 2>&1 &
-	i=0
-	while ! grep -q ^listening $T/peer.out && [ $i -lt 100 ]; do
-		usleep 20000
-		i=$((i + 1))
-	done
+	wait_line $T/peer.out ^listening 100
 	rm -f $T/down
 	c0=$(counter saddr-lost)
 	s0=$(table stale)

@@ -31,15 +31,6 @@ wait_for() {
 	[ -e "$1" ]
 }
 
-# wait_line FILE REGEX [TENTHS]: until a line of FILE matches.
-wait_line() {
-	_i=0
-	while ! grep -q "$2" "$1" 2>/dev/null && [ $_i -lt "${3:-600}" ]; do
-		usleep 20000
-		_i=$((_i + 1))
-	done
-	grep -q "$2" "$1" 2>/dev/null
-}
 
 # snap FILE: the /proc file minus what moves by itself (ages, probe hits).
 snap() {

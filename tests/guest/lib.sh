@@ -327,6 +327,17 @@ check_fields() {
 	fi
 }
 
+# wait_line FILE REGEX [STEPS]: until a line of FILE matches, polling every
+# 20 ms at most STEPS times (default 600: 12 s); false if it never did.
+wait_line() {
+	_wl=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $_wl -lt "${3:-600}" ]; do
+		usleep 20000
+		_wl=$((_wl + 1))
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
+
 # netns_veth DEV: a veth pair DEV <-> a peer moved into a new network
 # namespace held by a sleeping process. Sets NS_PID, NS_PEER and NS ("nsenter
 # ... -n", to run commands there); the caller kills NS_PID.
