@@ -7,7 +7,8 @@
 # adds a failure. Env TESTS="a b" restricts the tests; TCD_JOBS (default 5)
 # and TCD_JOBS_SINGLE (default: the host's CPU count) cap the guests booted
 # at once in the two phases (see below); TCD_EXTRA_RESULTS="NAME=FILE ..."
-# adds the counts of other suites; other env is passed to run-guest.sh.
+# adds the counts of other suites, TCD_EXTRA_WAIT="PID:LOG" waits for the
+# process that writes them first; other env is passed to run-guest.sh.
 set -euo pipefail
 # Braces: bash parses the whole script before running it, so editing this
 # file while a run is in progress cannot derail that run.
@@ -144,8 +145,17 @@ for run in "${runs[@]}"; do
 	total_skip=$((total_skip + k))
 done
 
-# Suites run before this one (make check: host tests, DKMS), as NAME=FILE
-# words; FILE holds "passed=N failed=N seconds=S", a missing one is a failure.
+# TCD_EXTRA_WAIT=PID:LOG: suites running beside this one (make check: host
+# tests, DKMS); wait for them to end, then show what they printed.
+if [ -n "${TCD_EXTRA_WAIT:-}" ]; then
+	wpid=${TCD_EXTRA_WAIT%%:*}
+	wlog=${TCD_EXTRA_WAIT#*:}
+	while kill -0 "$wpid" 2>/dev/null; do sleep 1; done
+	echo "---- beside the guests ($wlog) ----"
+	cat "$wlog" 2>/dev/null || echo "(no $wlog)"
+fi
+# Their results (or of suites run before this one), as NAME=FILE words; FILE
+# holds "passed=N failed=N seconds=S", a missing one is a failure.
 for extra in ${TCD_EXTRA_RESULTS:-}; do
 	name=${extra%%=*}
 	res=${extra#*=}
