@@ -37,13 +37,13 @@ lockdep_on() {
 # debug_reports_check WHERE: one KTAP line: no checker report logged since the
 # last "debug" mark; else the reports as "debug-report: " lines. Marks anew.
 debug_reports_check() {
-	_r=$(dmesg_since_mark debug | debug_blocks)
-	if [ -z "$_r" ]; then
+	_dr=$(dmesg_since_mark debug | debug_blocks)
+	if [ -z "$_dr" ]; then
 		tap_ok "no checker report since the last check"
 	else
 		tap_fail "no checker report since the last check" \
-			"$(printf '%s\n' "$_r" | grep -c -E "$TCD_DEBUG_RE") report line(s)$1; debug-report lines follow"
-		printf '%s\n' "$_r"
+			"$(printf '%s\n' "$_dr" | grep -c -E "$TCD_DEBUG_RE") report line(s)$1; debug-report lines follow"
+		printf '%s\n' "$_dr"
 	fi
 	dmesg_mark debug
 }

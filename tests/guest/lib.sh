@@ -74,12 +74,13 @@ tap_ok() {
 }
 
 # tap_fail "desc" ["reason"...]: each reason (may be multi-line) becomes '# ' lines.
+# (ash has no locals: the _tf_ names keep the callers' variables intact.)
 tap_fail() {
-	_desc=$1
+	_tf_desc=$1
 	shift
-	_tcd_emit fail "not ok" "$_desc"
-	for _r in "$@"; do
-		[ -n "$_r" ] && diag "$_r"
+	_tcd_emit fail "not ok" "$_tf_desc"
+	for _tf_line in "$@"; do
+		[ -n "$_tf_line" ] && diag "$_tf_line"
 	done
 	return 0
 }
