@@ -22,6 +22,8 @@
 #include <net/ipv6.h>
 #include <net/addrconf.h>
 #include <net/route.h>
+#include <net/ip_fib.h>
+#include <net/l3mdev.h>
 #include <linux/inetdevice.h>
 #include "tcd.h"
 #include "tcd_compat.h"
@@ -77,22 +79,39 @@ static bool tcd_saddr_is_local(struct sock *sk)
 
 /*
  * Would an IPv4 route lookup that may choose its own source succeed? That
- * is what ip_dynaddr re-selection needs (inet_sk_reselect_saddr()).
+ * is what ip_dynaddr re-selection needs (inet_sk_reselect_saddr()). This
+ * runs in a probe handler: a FIB lookup under RCU, never a route output,
+ * which may allocate a dst (slab locks sleep on PREEMPT_RT; the debug
+ * kernel reported it). The steps are ip_route_output_key_hash_rcu()'s for
+ * a unicast destination and no source: a bound device must be up with
+ * IPv4 on it; a failed lookup with a bound device still routes (the
+ * destination is assumed on link), except for a VRF master.
  */
 static bool tcd_route_without_saddr(struct sock *sk)
 {
+	struct net *net = sock_net(sk);
 	struct flowi4 fl4 = {
 		.daddr = inet_sk(sk)->inet_daddr,
 		.flowi4_oif = sk->sk_bound_dev_if,
+		.flowi4_iif = LOOPBACK_IFINDEX,
 		.flowi4_mark = sk->sk_mark,
 		.flowi4_proto = IPPROTO_TCP,
 	};
-	struct rtable *rt = ip_route_output_key(sock_net(sk), &fl4);
+	struct fib_result res;
+	struct net_device *dev;
+	bool ok = false;
 
-	if (IS_ERR(rt))
-		return false;
-	ip_rt_put(rt);
-	return true;
+	rcu_read_lock();
+	if (fl4.flowi4_oif) {
+		dev = dev_get_by_index_rcu(net, fl4.flowi4_oif);
+		if (!dev || !(dev->flags & IFF_UP) || !__in_dev_get_rcu(dev))
+			goto out;
+	}
+	ok = !fib_lookup(net, &fl4, &res, 0) ||
+	     (fl4.flowi4_oif && !netif_index_is_l3_master(net, fl4.flowi4_oif));
+out:
+	rcu_read_unlock();
+	return ok;
 }
 
 /* The hint's ip_dynaddr advice: what re-selection could do for @sk. */

@@ -471,8 +471,15 @@ while [ $i -lt $NS ]; do
 	nspids="$nspids $!"
 	i=$((i + 1))
 done
-sleep 3
-nns=$(for p in /proc/[0-9]*; do readlink $p/ns/net; done 2>/dev/null | sort -u | wc -l)
+# Wait for them (at most 120 s), not a fixed time: on the debug kernel 3 s
+# saw 68 of the 80.
+netns_live() { for p in /proc/[0-9]*; do readlink $p/ns/net; done 2>/dev/null | sort -u | wc -l; }
+i=0
+while [ "$(netns_live)" -le $NS ] && [ $i -lt 240 ]; do
+	usleep 500000
+	i=$((i + 1))
+done
+nns=$(netns_live)
 tap_check "$NS more namespaces live ($nns in all)" test "$nns" -gt $NS
 many=$(rmmod_cs)
 diag "rmmod at capacity=$CAP: ${alone}cs with the initial netns, ${many}cs with $NS more"
