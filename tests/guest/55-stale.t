@@ -113,6 +113,10 @@ is "phase 4: clear removes them" "$(table used)" 0
 # sk_socket is NULL. TCP_USER_TIMEOUT kills them with every kprobe
 # disarmed, then new sockets come as in phase 3.
 K=6
+# Their TCP_USER_TIMEOUT must outlast the checks below, or they die with the
+# kprobes armed: 10 s, times the debug kernel's scale (there 10 s ran out
+# first: 6 rows made, 1 left when read).
+UTO=$((10000 * ${TCD_TIMEOUT_SCALE:-1}))
 orph_ok=
 NS_PID=
 netns_veth tcdso0 && $NS ip addr add 198.51.100.2/24 dev "$NS_PEER" &&
@@ -133,7 +137,7 @@ else
 	k=0
 	while [ $k -lt $K ]; do
 		# One CPU for all, so their timers, frees and the new sockets meet.
-		$PIN tcd-saddr established -m orph$k -b 198.51.100.1 -u 10000 -w 1 \
+		$PIN tcd-saddr established -m orph$k -b 198.51.100.1 -u $UTO -w 1 \
 			-y "while [ ! -e $T/down ]; do usleep 50000; done" \
 			198.51.100.2 8080 >$T/orph$k.out 2>&1 &
 		opids="$opids $!"
@@ -172,7 +176,7 @@ else
 	d0=$(probe hits inet_sock_destruct)
 	echo 0 >$KP
 	j=0
-	while [ $j -lt 120 ] &&
+	while [ $j -lt $((120 * ${TCD_TIMEOUT_SCALE:-1})) ] &&
 		[ "$(awk '{ print $12 }' /proc/net/tcp | grep -c -x -F -f $T/orph)" -gt 0 ]; do
 		usleep 250000
 		j=$((j + 1))

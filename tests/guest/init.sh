@@ -41,6 +41,9 @@ for arg in $(cat /proc/cmdline); do
 		;;
 	esac
 done
+# Tests whose own clocks must outlast slow steps (a storm's deadline, a
+# socket's TCP_USER_TIMEOUT) scale them by this too.
+export TCD_TIMEOUT_SCALE="$scale"
 if [ -z "$tests" ]; then
 	for t in /tests/*.t; do
 		[ -f "$t" ] && tests="$tests $(basename "$t" .t)"
