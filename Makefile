@@ -60,7 +60,7 @@ pkg-test: kernels
 	lab/pkg-test.sh
 
 # Every guest test, with the host tests and the package test beside them
-# (the guests' first phase mostly waits on TCP timers, so the 80 s these take
+# (the guests' first phase mostly waits on TCP timers, so the 130 s these take
 # come for free); a failure in one does not stop the others. run.sh waits for
 # them and shows their output before its summary. The last line, "N passed,
 # N failed", counts all of them.
