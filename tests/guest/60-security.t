@@ -19,8 +19,6 @@ NOBODY=65534
 PR=/proc/sys/net/ipv4/ip_local_port_range
 PR0=$(cat $PR)
 
-
-
 # wait_for FILE [TENTHS]: until FILE exists (default 60 s).
 wait_for() {
 	_i=0
@@ -30,7 +28,6 @@ wait_for() {
 	done
 	[ -e "$1" ]
 }
-
 
 # snap FILE: the /proc file minus what moves by itself (ages, probe hits).
 snap() {
