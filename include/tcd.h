@@ -238,10 +238,8 @@ void tcd_proc_exit(void);
 /* probes.c: probe indices and per-CPU hit counters */
 enum tcd_probe_id {
 	TCD_P_CONNECT,
-	TCD_P_DISCONNECT,
-	TCD_P_HASH_CONNECT,
-	TCD_P_REBUILD,
-	TCD_P_REBUILD6,
+	TCD_P_RETRANSMIT,
+	TCD_P_LOSS_PROBE,
 	TCD_P_WAIT_CONNECT,
 	TCD_P_SHUTDOWN,
 	TCD_P_WAIT_MEMORY,
@@ -261,8 +259,9 @@ static inline void tcd_hit(enum tcd_probe_id id)
 
 /*
  * One probe a diagnosis needs. With @ret it is a kretprobe (@entry may
- * return 1 to skip the return), without it a kprobe whose pre-handler is
- * @pre. @pool picks maxactive (blocking functions) or maxactive_short.
+ * return 1 to skip the return), with @tp a probe on the tracepoint named
+ * @symbol, else a kprobe whose pre-handler is @pre. @pool picks maxactive
+ * (blocking functions) or maxactive_short.
  */
 enum tcd_pool { TCD_POOL_SHORT, TCD_POOL_BLOCKING };
 
@@ -272,6 +271,7 @@ struct tcd_probe_desc {
 	kretprobe_handler_t entry;
 	kretprobe_handler_t ret;
 	kprobe_pre_handler_t pre;
+	void *tp;		/* void (*)(void *data, TP_PROTO...) */
 	size_t data_size;
 	enum tcd_pool pool;
 	/* Optional: the kernel may lack it (a static function not in kallsyms). */
@@ -283,8 +283,8 @@ struct tcd_probe_set {
 	const struct tcd_probe_desc *descs;
 	unsigned int n;
 };
-extern const struct tcd_probe_set tcd_connect_probes, tcd_poison_probes, tcd_eaddr_probes,
-	tcd_saddr_probes, tcd_waiter_probes, tcd_failed_probes;
+extern const struct tcd_probe_set tcd_connect_probes, tcd_poison_probes, tcd_saddr_probes,
+	tcd_waiter_probes, tcd_failed_probes;
 
 struct tcd_probe_stat {
 	const char *symbol;
@@ -292,6 +292,7 @@ struct tcd_probe_stat {
 	int nmissed;
 	int maxactive;
 	bool registered;
+	bool tracepoint;
 };
 int tcd_probes_register(void);
 void tcd_probes_unregister(void);
@@ -311,6 +312,7 @@ struct tcd_connect_call {
 	u64 start_ns;
 	int addr_len;
 	int slot;		/* waiters.c, for a blocking connect() */
+	u16 bound_port;		/* inet_num at entry: bound before connect() */
 	u8 sock_state;		/* sock->state at entry */
 	bool nonblock;		/* the call's O_NONBLOCK */
 	bool unspec;		/* connect(AF_UNSPEC): a disconnect request */
@@ -334,8 +336,15 @@ void tcd_poison_alert(enum tcd_connect_event ev, struct sock *sk, const struct t
 bool tcd_stall_on_connect(struct tcd_entry *e, const struct tcd_connect_call *c, int ret,
 			  const struct tcd_thread *me, u64 now);
 void tcd_stall_alert(struct sock *sk, const struct tcd_entry *e, int ret, u64 now);
-/* eaddr.c: connect() returned EADDRNOTAVAIL */
+/* poison.c: what a disconnect inside a watched call did. */
+void tcd_disconnect_ebusy(struct sock *sk);
+void tcd_disconnect_epipe_note(struct sock *sk, const struct tcd_endpoint *src,
+			       const struct tcd_endpoint *dst);
+/* Testing only (55-stale.t): drop socket destructions as a lost hit would. */
+extern bool tcd_test_drop_destroy;
+/* eaddr.c: connect() returned EADDRNOTAVAIL; a routed connect() failed. */
 void tcd_eaddr_on_connect(const struct tcd_connect_call *c);
+void tcd_eaddr_note(struct sock *sk);
 
 /* failed.c: why a connect failed (connect-failed). */
 enum tcd_cause {
@@ -357,6 +366,8 @@ extern const char *const tcd_cause_names[TCD_F_NR];
 struct tcd_failed_dest;
 void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state);
 void tcd_failed_on_return(const struct tcd_connect_call *c, int ret);
+bool tcd_failed_peek_tuple(const struct sock *sk, struct tcd_endpoint *src,
+			   struct tcd_endpoint *dst);
 void tcd_failed_note_caller(const struct tcd_connect_call *c);
 void tcd_failed_on_row(struct tcd_entry *e, const struct tcd_thread *me);
 void tcd_failed_soft_closed(struct sock *sk, const struct tcd_entry *e);

@@ -29,9 +29,6 @@
  *				TCP TS values" (v6.7)
  * TCD_HAVE_ICSK_RTO_MAX	54a378f43425 "tcp: add the ability to control max RTO"
  *				(v6.15)
- * TCD_HAVE_HASH_PORT0		d4438ce68bf1 "inet: call inet6_ehashfn() once from
- *				inet6_hash_connect()" (v6.15): compile probe; arguments
- *				0 and 1, the only ones read, are asserted unchanged
  * TCD_HAVE_LOOKUP_NO_HASHINFO	cb16f4b6c73d "tcp: Don't pass hashinfo to socket lookup
  *				helpers." (v6.18): compile probe, established and
  *				listener lookups
@@ -128,11 +125,6 @@ static inline int tcd_tw_count(struct inet_timewait_death_row *dr)
 #else
 	return atomic_read(&dr->tw_count);
 #endif
-}
-
-static inline struct inet_hashinfo *tcd_death_row_hashinfo(struct inet_timewait_death_row *dr)
-{
-	return dr->hashinfo;
 }
 
 /* net.ipv4.ip_dynaddr, or -1 when the kernel keeps it where we cannot read it. */

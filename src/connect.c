@@ -64,6 +64,7 @@ static int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 	c->addr_len = addr_len;
 	c->start_ns = ktime_get_ns();
 	c->sock_state = READ_ONCE(sock->state);
+	c->bound_port = inet_sk(c->sk)->inet_num;
 	/* Blocking is the call's flag, not the file's (io_uring passes its own). */
 	c->nonblock = (int)tcd_arg(regs, 3) & O_NONBLOCK;
 	c->slot = -1;
@@ -74,6 +75,22 @@ static int tcd_connect_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 	    (c->sock_state == SS_UNCONNECTED || c->sock_state == SS_CONNECTING))
 		c->slot = tcd_waiter_add(c->sk, TCD_W_CONNECT);
 	return 0;
+}
+
+/*
+ * A failing blocking connect() disconnected its socket: the 4-tuple of its
+ * handshake is the one tcp_done() kept with the failure (the disconnect
+ * cleared the socket's), else what is left on the socket.
+ */
+static void tcd_connect_epipe_note(const struct tcd_connect_call *c, bool reported)
+{
+	struct tcd_endpoint src = { }, dst = { };
+
+	if (TCD_GUARD_POISON_POSSIBLE)
+		return;
+	if (!reported || !tcd_failed_peek_tuple(c->sk, &src, &dst))
+		tcd_endpoints_from_sk(c->sk, &src, &dst);
+	tcd_disconnect_epipe_note(c->sk, &src, &dst);
 }
 
 static int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -109,6 +126,18 @@ static int tcd_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	/* EINVAL from the default: branch of a socket left in SS_DISCONNECTING. */
 	wedged_einval = ret == -EINVAL && c->sock_state == SS_DISCONNECTING &&
 			state == SS_DISCONNECTING;
+	/*
+	 * This call's own tcp_disconnect() (the failure path, or AF_UNSPEC's)
+	 * got EBUSY: only that leaves SS_DISCONNECTING behind a connect() that
+	 * did not start there. One that went through left SS_UNCONNECTED:
+	 * other threads blocked on the socket fail with EPIPE (poison.c).
+	 */
+	if (ret < 0 && state == SS_DISCONNECTING && c->sock_state != SS_DISCONNECTING &&
+	    (!c->unspec || ret == -EBUSY))
+		tcd_disconnect_ebusy(c->sk);
+	else if (ret < 0 && state == SS_UNCONNECTED && c->slot >= 0 &&
+		 READ_ONCE(c->sk->sk_state) == TCP_CLOSE)
+		tcd_connect_epipe_note(c, reported);
 	if (wedged_einval || state == SS_DISCONNECTING || tcd_table_maybe_has(c->sk)) {
 		tcd_thread_current(&me);
 		now = ktime_get_ns();

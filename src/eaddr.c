@@ -24,11 +24,13 @@
 #define TCD_DEST_ALERT_INTERVAL (5 * HZ)
 
 /*
- * What __inet_hash_connect() was asked, noted at its entry for the hub's
+ * The source a connect() had when it failed after choosing its route
+ * (SYN_SENT -> CLOSE, failed.c's tracepoint), noted for the hub's
  * connect() return: by then a failed connect has cleared the socket's
- * 4-tuple. One slot per socket hash, written lock-free (a per-slot
- * sequence, odd while written): a kprobe and a few stores per connect
- * instead of a kretprobe's instance and trampoline.
+ * source (inet_bhash2_reset_saddr(), 6.1+). One slot per socket hash,
+ * written lock-free (a per-slot sequence, odd while written). Only
+ * connects that fail after routing write one, so the success path never
+ * pays for it (a kprobe on __inet_hash_connect() did, on every connect).
  */
 #define TCD_HASH_NOTE_BITS 6
 
@@ -36,9 +38,7 @@ struct tcd_hash_note {
 	unsigned int seq;
 	pid_t pid;
 	const void *sk;
-	struct inet_timewait_death_row *dr;
 	u64 ns;
-	u16 bound_port;
 	__be32 saddr4, daddr4;	/* the IPv4 4-tuple (also of a v4-mapped socket) */
 	struct tcd_endpoint src, dst;
 };
@@ -153,10 +153,10 @@ static bool tcd_v4mapped(const struct sock *sk)
  * TCP state of the connection holding our 4-tuple, or -1. The lookup takes
  * a reference (full or timewait socket) that we drop before returning.
  */
-static int tcd_holder_state(struct sock *sk, const struct tcd_hash_note *d,
+static int tcd_holder_state(struct sock *sk, const struct tcd_hash_note *d, u16 port,
 			    const struct tcd_endpoint *src, const struct tcd_endpoint *dst)
 {
-	struct inet_hashinfo *hinfo = tcd_death_row_hashinfo(d->dr);
+	struct inet_hashinfo *hinfo = tcd_net_hashinfo(sock_net(sk));
 	struct net *net = sock_net(sk);
 	int dif = sk->sk_bound_dev_if;
 	/* As __inet_check_established() does: the VRF of a bound device. */
@@ -170,11 +170,11 @@ static int tcd_holder_state(struct sock *sk, const struct tcd_hash_note *d,
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&dst->addr.v6))
 		holder = tcd_lookup_established6(net, hinfo, &dst->addr.v6, htons(dst->port),
-						 &src->addr.v6, d->bound_port, dif, sdif);
+						 &src->addr.v6, port, dif, sdif);
 	else
 #endif
 		holder = tcd_lookup_established4(net, hinfo, d->daddr4, htons(dst->port),
-						 d->saddr4, d->bound_port, dif, sdif);
+						 d->saddr4, port, dif, sdif);
 	if (holder) {
 		state = holder->sk_state == TCP_TIME_WAIT ?
 			inet_twsk(holder)->tw_substate : holder->sk_state;
@@ -204,24 +204,18 @@ static int tcd_ports_scanned(struct net *net, int low, int high, int step, int *
 	return max(n - *reserved, 0);
 }
 
-/* __inet_hash_connect(death_row, sk, ...): note what the hub will need. */
-static int tcd_hash_connect_pre(struct kprobe *p, struct pt_regs *regs)
+/* SYN_SENT -> CLOSE with no error: note what the hub will need. */
+void tcd_eaddr_note(struct sock *sk)
 {
-	struct inet_timewait_death_row *dr = (void *)tcd_arg(regs, 0);
-	struct sock *sk = (struct sock *)tcd_arg(regs, 1);
 	struct tcd_hash_note *w = &tcd_hash_notes[hash_ptr(sk, TCD_HASH_NOTE_BITS)];
 	unsigned int seq = READ_ONCE(w->seq);
 
-	tcd_hit(TCD_P_HASH_CONNECT);
-	if (sk->sk_protocol != IPPROTO_TCP || (seq & 1) ||
-	    cmpxchg(&w->seq, seq, seq + 1) != seq)
-		return 0;
+	if ((seq & 1) || cmpxchg(&w->seq, seq, seq + 1) != seq)
+		return;
 	smp_wmb();
 	w->sk = sk;
 	w->pid = current->pid;
-	w->dr = dr;
 	w->ns = ktime_get_ns();
-	w->bound_port = inet_sk(sk)->inet_num;
 	w->saddr4 = inet_sk(sk)->inet_saddr;
 	w->daddr4 = inet_sk(sk)->inet_daddr;
 	/*
@@ -231,7 +225,6 @@ static int tcd_hash_connect_pre(struct kprobe *p, struct pt_regs *regs)
 	memset(&w->src, 0, sizeof(w->src));
 	memset(&w->dst, 0, sizeof(w->dst));
 	tcd_endpoints_from_sk(sk, &w->src, &w->dst);
-	w->src.port = w->bound_port;
 #if IS_ENABLED(CONFIG_IPV6)
 	/* The IPv6 source is only filled in after tcp_v4_connect() returns. */
 	if (tcd_v4mapped(sk))
@@ -239,7 +232,6 @@ static int tcd_hash_connect_pre(struct kprobe *p, struct pt_regs *regs)
 #endif
 	smp_wmb();
 	WRITE_ONCE(w->seq, seq + 2);
-	return 0;
 }
 
 /* This thread's note for @sk since @since, if no other connect overwrote it. */
@@ -259,8 +251,9 @@ static bool tcd_hash_note_get(const struct sock *sk, u64 since, struct tcd_hash_
 
 /*
  * The hub: connect() returned EADDRNOTAVAIL. It came from
- * __inet_hash_connect() when this call noted one (a route without a usable
- * source fails earlier, with the same errno, and is not ours).
+ * __inet_hash_connect() when this call noted a failure after routing (a
+ * route without a usable source fails before SYN_SENT, with the same
+ * errno, and is not ours). The bound port is the one connect() began with.
  */
 void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
 {
@@ -280,11 +273,12 @@ void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
 		return;
 	family = sk->sk_family;
 	src = d->src;
+	src.port = c->bound_port;
 	dst = d->dst;
 	tcd_thread_current(&me);
 
-	if (d->bound_port) {
-		int state = tcd_holder_state(sk, d, &src, &dst);
+	if (c->bound_port) {
+		int state = tcd_holder_state(sk, d, c->bound_port, &src, &dst);
 
 		tcd_count(TCD_C_EADDR_BOUND);
 		alert = tcd_dest_hit(tcd_bound_dests, family, &dst, tcd_netns_id(sock_net(sk)),
@@ -292,7 +286,7 @@ void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
 		tcd_line_start(&line, "eaddrnotavail", &me, family, &src, &dst, ret);
 		tcd_line_owner(&line, sk);
 		tcd_line_add(&line, " cause=bound-port-in-use port=%u reuseaddr=%d holder_state=%s",
-			     d->bound_port, sk->sk_reuse,
+			     c->bound_port, sk->sk_reuse,
 			     state < 0 ? "none-found" : tcd_state_name(state));
 		hint = TCD_HINT_BOUND;
 	} else {
@@ -309,21 +303,10 @@ void tcd_eaddr_on_connect(const struct tcd_connect_call *c)
 		ports = tcd_ports_scanned(sock_net(sk), low, high, step, &reserved);
 		tcd_line_add(&line, " cause=ephemeral-exhausted range=%d-%d ports=%d reserved=%d range_from=%s tw_reuse=%d time_wait=%d dest_failures=%llu",
 			     low, high, ports, reserved, own ? "socket" : "sysctl",
-			     tcd_tcp_tw_reuse(sock_net(sk)), tcd_tw_count(d->dr), count);
+			     tcd_tcp_tw_reuse(sock_net(sk)),
+			     tcd_tw_count(&sock_net(sk)->ipv4.tcp_death_row), count);
 		hint = TCD_HINT_EXHAUSTED;
 	}
 	if (alert)
 		tcd_alert_print(&line, supp, hint, NULL);
 }
-
-static const struct tcd_probe_desc tcd_eaddr_descs[] = {
-	{
-		.id = TCD_P_HASH_CONNECT,
-		.symbol = "__inet_hash_connect",
-		.pre = tcd_hash_connect_pre,
-	},
-};
-
-const struct tcd_probe_set tcd_eaddr_probes = {
-	tcd_eaddr_descs, ARRAY_SIZE(tcd_eaddr_descs)
-};

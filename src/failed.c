@@ -2,10 +2,11 @@
 /*
  * Why did this connect() fail, and whose was it? (connect-failed)
  *
- * A handshake that fails ends in tcp_done() while the socket is still in
- * SYN_SENT with sk_err set (RST: ECONNREFUSED; SYN retries out: ETIMEDOUT,
- * or the soft ICMP error; ICMP error: its errno), before anything clears
- * the 4-tuple or the route: that kprobe explains blocking and non-blocking
+ * A handshake that fails ends in tcp_done() with sk_err set (RST:
+ * ECONNREFUSED; SYN retries out: ETIMEDOUT, or the soft ICMP error; ICMP
+ * error: its errno); its state change SYN_SENT -> CLOSE (the
+ * inet_sock_set_state tracepoint) comes before anything clears the
+ * addresses or the route: that explains blocking and non-blocking
  * connects alike. A blocking connect() is asleep there, so the thread
  * comes from waiters.c and its slot is marked reported; a non-blocking
  * one's caller from a small lock-free cache its EINPROGRESS return filled.
@@ -548,6 +549,29 @@ static bool tcd_failure_take(const struct sock *sk, struct tcd_failure *f)
 	return found;
 }
 
+/* The 4-tuple of the failure tcp_done() kept for this thread's connect() on @sk. */
+bool tcd_failed_peek_tuple(const struct sock *sk, struct tcd_endpoint *src,
+			   struct tcd_endpoint *dst)
+{
+	unsigned long flags;
+	bool found = false;
+	int i;
+
+	raw_spin_lock_irqsave(&tcd_pending_lock, flags);
+	for (i = 0; i < TCD_PENDING; i++) {
+		struct tcd_pending *p = &tcd_pending[i];
+
+		if (p->sk == sk && p->pid == current->pid) {
+			*src = p->f.src;
+			*dst = p->f.dst;
+			found = true;
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&tcd_pending_lock, flags);
+	return found;
+}
+
 /* The hub: the blocking connect() whose failure tcp_done() saw returned @ret. */
 void tcd_failed_on_return(const struct tcd_connect_call *c, int ret)
 {
@@ -670,25 +694,27 @@ static u8 tcd_cause_of(struct net *net, const struct tcd_failure *f)
 }
 
 /*
- * tcp_done(): every connection ends here once; a failed handshake ends
- * here in SYN_SENT with its error set, before the socket is reset.
+ * A handshake that ended: SYN_SENT -> CLOSE, the socket unhashed and its
+ * port released, its addresses still in place. tcp_done() gets here with
+ * the error set (RST, SYN retries out, ICMP); tcp_v4/v6_connect()'s
+ * failure path with none (eaddr.c keeps its source for the hub), a close
+ * or disconnect while connecting with none either.
  */
-static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
+static void tcd_handshake_ended(struct sock *sk)
 {
-	struct sock *sk = (struct sock *)tcd_arg(regs, 0);
 	struct tcd_failure f;
 	struct tcd_entry *e;
 	unsigned long flags;
 	u32 events = 0;
 	int err;
 
-	tcd_hit(TCD_P_DONE);
-	/* Every connection ends here: the test that it failed comes first. */
-	if (READ_ONCE(sk->sk_state) != TCP_SYN_SENT || !tcd_is_tcp(sk))
-		return 0;
+	if (!tcd_is_tcp(sk))
+		return;
 	err = READ_ONCE(sk->sk_err);
-	if (!err)
-		return 0;
+	if (!err) {
+		tcd_eaddr_note(sk);
+		return;
+	}
 	memset(&f, 0, sizeof(f));
 	f.family = sk->sk_family;
 	f.err = -err;
@@ -703,7 +729,7 @@ static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 	 * reporting it here too would count it twice.
 	 */
 	if (!f.blocking && tcd_sock_blocking(sk))
-		return 0;
+		return;
 	if (!f.blocking && !tcd_caller_find(sk, &f.t))
 		strscpy(f.t.comm, "?", sizeof(f.t.comm));
 	f.t.kind = TCD_W_NONE;	/* the caller itself, not another waiter */
@@ -746,7 +772,22 @@ static int tcd_done_pre(struct kprobe *p, struct pt_regs *regs)
 		tcd_failure_defer(&f);
 	else
 		tcd_failure_report(&f);
-	return 0;
+}
+
+/*
+ * The inet_sock_set_state tracepoint: every TCP state change, a handful
+ * per connection, each a direct call costing a fraction of one kprobe hit.
+ * It replaces a kprobe on tcp_done() (every connection) and one on
+ * __inet_hash_connect() (every connect()). Only SYN_SENT -> CLOSE matters.
+ */
+static void tcd_set_state_tp(void *data, const struct sock *sk, const int oldstate,
+			     const int newstate)
+{
+	tcd_hit(TCD_P_DONE);
+	if (oldstate != TCP_SYN_SENT || newstate != TCP_CLOSE)
+		return;
+	/* Ours: the socket is not modified, only read. */
+	tcd_handshake_ended((struct sock *)sk);
 }
 
 /* The hub, under tcd_lock: a non-blocking connect() of a socket with a row. */
@@ -758,7 +799,7 @@ void tcd_failed_on_row(struct tcd_entry *e, const struct tcd_thread *me)
 }
 
 /*
- * inet_sock_destruct() of a socket an ICMP error soft-failed in SYN_SENT
+ * The destruction of a socket an ICMP error soft-failed in SYN_SENT
  * (see tcd_icmp_add()) that tcp_done() never ended: the application gave
  * up on it, unless a segment (SYN-ACK) came since.
  */
@@ -785,7 +826,7 @@ void tcd_failed_soft_closed(struct sock *sk, const struct tcd_entry *e)
 
 /*
  * The hub: connect() returned @ret, an error no tcp_done() reported (the
- * call failed before or without a handshake, or tcp_done()'s hit was lost).
+ * call failed before or without a handshake, or tcp_done()'s was not seen).
  */
 void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state)
 {
@@ -834,8 +875,8 @@ void tcd_failed_on_connect(const struct tcd_connect_call *c, int ret, int state)
 static const struct tcd_probe_desc tcd_failed_descs[] = {
 	{
 		.id = TCD_P_DONE,
-		.symbol = "tcp_done",
-		.pre = tcd_done_pre,
+		.symbol = "inet_sock_set_state",
+		.tp = tcd_set_state_tp,
 	},
 	{
 		.id = TCD_P_V4_ERR,

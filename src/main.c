@@ -31,13 +31,22 @@ MODULE_PARM_DESC(capacity, "Sockets tracked at once, preallocated at load (16..2
  * blocked at once, or their returns are missed (nmissed in /proc).
  */
 unsigned int tcd_maxactive = 1024;
+/*
+ * A test hook (tests/guest/55-stale.t): while set, socket destructions are
+ * ignored, as a lost probe hit would be, so that the stale-row defence
+ * (tcd_lookup()'s cookie check) can be shown to work. Root only.
+ */
+bool tcd_test_drop_destroy;
+module_param_named(test_drop_destroy, tcd_test_drop_destroy, bool, 0600);
+MODULE_PARM_DESC(test_drop_destroy, "Testing only: ignore socket destructions while set (default N)");
+
 module_param_named(maxactive, tcd_maxactive, uint, 0444);
 MODULE_PARM_DESC(maxactive, "Concurrent calls tracked in blocking functions (__inet_stream_connect, sk_stream_wait_connect), 1..65536, default 1024");
 
 /* The other probed functions never sleep for long. */
 unsigned int tcd_maxactive_short = 256;
 module_param_named(maxactive_short, tcd_maxactive_short, uint, 0444);
-MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_disconnect, *_sk_rebuild_header, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
+MODULE_PARM_DESC(maxactive_short, "Concurrent calls tracked in short functions (tcp_retransmit_skb, tcp_send_loss_probe, inet_shutdown) and in send()/recv() waits (sk_stream_wait_memory, sk_wait_data), 1..65536, default 256");
 
 atomic64_t tcd_counters[TCD_C_NR];
 const char *const tcd_counter_names[TCD_C_NR] = {

@@ -10,10 +10,14 @@
  * connect. Kernels with sk_disconnects instead fail the sleeping sender with
  * EPIPE.
  *
- * Probes: tcp_disconnect, inet_shutdown (kretprobes) and inet_sock_destruct
- * (kprobe, row cleanup); connect.c hands us each connect() return; the
- * blocked threads come from waiters.c, whose wait probes call
- * tcd_waiter_epipe().
+ * Probes: inet_shutdown (kretprobe) and the tcp_destroy_sock tracepoint
+ * (row cleanup); connect.c hands us each connect() return; the blocked
+ * threads come from waiters.c, whose wait probes call tcd_waiter_epipe().
+ * tcp_disconnect() itself is not probed: it runs on every SO_LINGER 0
+ * close, and the disconnects that matter happen inside calls we already
+ * watch (a failing connect(), connect(AF_UNSPEC), shutdown()), whose
+ * returns see what it did: SS_DISCONNECTING after EBUSY, the 4-tuple
+ * cleared after a disconnect that went through.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,14 +41,6 @@
 #define TCD_HINT_SHUTDOWN "shutdown() cannot abort this blocking connect(): use a non-blocking connect with poll() and a deadline, or TCP_SYNCNT/TCP_USER_TIMEOUT"
 #define TCD_HINT_EPIPE "send() raced a failing connect(): wait for connect() to succeed before sending"
 #define TCD_HINT_EPIPE_RECV "recv() raced a failing connect(): wait for connect() to succeed before reading"
-
-/* tcp_disconnect() */
-struct tcd_sk_ri {
-	struct sock *sk;
-	int wait_pending;
-	/* tcp_disconnect(): the 4-tuple before it clears it */
-	struct tcd_endpoint src, dst;
-};
 
 void tcd_poison_alert(enum tcd_connect_event ev, struct sock *sk, const struct tcd_entry *e,
 		      const struct tcd_thread *me, int ret)
@@ -136,69 +132,30 @@ enum tcd_connect_event tcd_poison_on_connect(struct tcd_entry *e,
 	return TCD_CE_NONE;
 }
 
-static int tcd_disconnect_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * tcp_disconnect() returned -EBUSY (sk_wait_pending kernels): other threads
+ * sleep on @sk. Called at the return of the call that disconnected (a
+ * failing connect(), connect(AF_UNSPEC), shutdown()), which still holds the
+ * socket lock: nothing changed since, not even the 4-tuple.
+ */
+void tcd_disconnect_ebusy(struct sock *sk)
 {
-	struct tcd_sk_ri *d = (void *)ri->data;
-
-	tcd_hit(TCD_P_DISCONNECT);
-	d->sk = (struct sock *)tcd_arg(regs, 0);
-	if (!tcd_is_tcp(d->sk))
-		return 1;
-	d->wait_pending = tcd_sk_wait_pending(d->sk);
-	/*
-	 * Its return matters only with other threads blocked on the socket:
-	 * EBUSY needs sk_wait_pending (stable here: both change under the
-	 * socket lock), and the EPIPE case a failing connect() of ours. A
-	 * close() with SO_LINGER 0, or a plain disconnect, skips the return.
-	 */
-	if (TCD_GUARD_POISON_POSSIBLE ? d->wait_pending <= 0 :
-	    !tcd_waiting_here(d->sk, TCD_W_CONNECT))
-		return 1;
-	tcd_endpoints_from_sk(d->sk, &d->src, &d->dst);
-	return 0;
-}
-
-static int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct tcd_sk_ri *d = (void *)ri->data;
-	int ret = (int)regs_return_value(regs);
 	struct tcd_thread me, others[TCD_MAX_WAITERS];
 	struct tcd_entry *e;
 	unsigned long flags;
 	int n;
 
-	if (ret != -EBUSY) {
-		/*
-		 * sk_disconnects kernels: a disconnect under blocked threads
-		 * fails them with EPIPE; remember a failing blocking connect()
-		 * that did it (not a shutdown() or connect(AF_UNSPEC)).
-		 */
-		if (TCD_GUARD_POISON_POSSIBLE || ret ||
-		    !tcd_waiters_of(d->sk, current->pid, TCD_W_SEND, others, 0) ||
-		    !tcd_waiting_here(d->sk, TCD_W_CONNECT))
-			return 0;
-		tcd_thread_current(&me);
-		raw_spin_lock_irqsave(&tcd_lock, flags);
-		e = tcd_get_or_create(d->sk);
-		e->disc_by = me;
-		e->disc_ns = ktime_get_ns();
-		e->src = d->src;
-		e->dst = d->dst;
-		raw_spin_unlock_irqrestore(&tcd_lock, flags);
-		return 0;
-	}
-
 	tcd_count(TCD_C_DISCONNECT_EBUSY);
 	tcd_thread_current(&me);
 	/* The other blocked threads; one in connect() first (shutdown()'s victim). */
-	n = tcd_waiters_of(d->sk, me.pid, TCD_W_CONNECT, others, ARRAY_SIZE(others));
+	n = tcd_waiters_of(sk, me.pid, TCD_W_CONNECT, others, ARRAY_SIZE(others));
 	raw_spin_lock_irqsave(&tcd_lock, flags);
-	e = tcd_get_or_create(d->sk);
+	e = tcd_get_or_create(sk);
 	e->events |= TCD_EV_DISCONNECT_EBUSY;
-	e->state = READ_ONCE(d->sk->sk_state);
+	e->state = READ_ONCE(sk->sk_state);
 	e->ebusy_by = me;
 	e->ebusy_ns = ktime_get_ns();
-	e->wait_pending = d->wait_pending;
+	e->wait_pending = max(tcd_sk_wait_pending(sk), 0);
 	e->all_blocked = min(n, 255);
 	e->nr_blocked = min_t(int, n, ARRAY_SIZE(others));
 	memcpy(e->blocked, others, e->nr_blocked * sizeof(others[0]));
@@ -210,7 +167,32 @@ static int tcd_disconnect_ret(struct kretprobe_instance *ri, struct pt_regs *reg
 	e->connector = e->nr_blocked && others[0].kind == TCD_W_CONNECT ? others[0] : me;
 	e->connect_err = 0;
 	raw_spin_unlock_irqrestore(&tcd_lock, flags);
-	return 0;
+}
+
+/*
+ * sk_disconnects kernels: the failing blocking connect() returning now
+ * disconnected @sk under other blocked threads, which will fail with
+ * EPIPE. Remember it for their return (tcd_waiter_epipe()), with the
+ * 4-tuple the handshake had (@src, @dst: the disconnect cleared the
+ * socket's). The socket lock is still held: they cannot have returned.
+ */
+void tcd_disconnect_epipe_note(struct sock *sk, const struct tcd_endpoint *src,
+			       const struct tcd_endpoint *dst)
+{
+	struct tcd_thread me;
+	struct tcd_entry *e;
+	unsigned long flags;
+
+	if (TCD_GUARD_POISON_POSSIBLE || !tcd_waiters_of(sk, current->pid, TCD_W_SEND, NULL, 0))
+		return;
+	tcd_thread_current(&me);
+	raw_spin_lock_irqsave(&tcd_lock, flags);
+	e = tcd_get_or_create(sk);
+	e->disc_by = me;
+	e->disc_ns = ktime_get_ns();
+	e->src = *src;
+	e->dst = *dst;
+	raw_spin_unlock_irqrestore(&tcd_lock, flags);
 }
 
 /*
@@ -315,6 +297,8 @@ static int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 			tcd_shutdown_wedged(d);
 		return 0;
 	}
+	/* inet_shutdown() in SYN_SENT: EBUSY is its tcp_disconnect()'s. */
+	tcd_disconnect_ebusy(d->sk);
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(d->sk);
 	if (e && e->ebusy_ns >= d->start_ns) {
@@ -337,10 +321,14 @@ static int tcd_shutdown_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* Socket destruction: drop its row so freed sockets never linger. */
-static int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * Socket destruction: drop its row so freed sockets never linger. The
+ * tcp_destroy_sock tracepoint (tcp_v4_destroy_sock(), IPv6 too) is where
+ * every full TCP socket goes once, before it is freed; a tracepoint costs
+ * a fraction of a kprobe, and every connection passes here twice.
+ */
+static void tcd_destroy_tp(void *data, struct sock *sk)
 {
-	struct sock *sk = (struct sock *)tcd_arg(regs, 0);
 	struct tcd_entry *e;
 	unsigned long flags;
 
@@ -348,8 +336,8 @@ static int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	bool soft = false;
 
 	tcd_hit(TCD_P_DESTRUCT);
-	if (!tcd_table_maybe_has(sk))
-		return 0;
+	if (!tcd_table_maybe_has(sk) || READ_ONCE(tcd_test_drop_destroy))
+		return;
 	raw_spin_lock_irqsave(&tcd_lock, flags);
 	e = tcd_lookup(sk);
 	if (e) {
@@ -362,21 +350,13 @@ static int tcd_destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	/* A handshake the application gave up on after an ICMP error (failed.c). */
 	if (soft)
 		tcd_failed_soft_closed(sk, &snap);
-	return 0;
 }
 
 /*
- * The destruct kprobe is the row cleanup of every diagnosis; it lives here
- * with the first diagnosis that made rows.
+ * The destroy tracepoint is the row cleanup of every diagnosis; it lives
+ * here with the first diagnosis that made rows.
  */
 static const struct tcd_probe_desc tcd_poison_descs[] = {
-	{
-		.id = TCD_P_DISCONNECT,
-		.symbol = "tcp_disconnect",
-		.entry = tcd_disconnect_entry,
-		.ret = tcd_disconnect_ret,
-		.data_size = sizeof(struct tcd_sk_ri),
-	},
 	{
 		.id = TCD_P_SHUTDOWN,
 		.symbol = "inet_shutdown",
@@ -386,8 +366,8 @@ static const struct tcd_probe_desc tcd_poison_descs[] = {
 	},
 	{
 		.id = TCD_P_DESTRUCT,
-		.symbol = "inet_sock_destruct",
-		.pre = tcd_destruct_pre,
+		.symbol = "tcp_destroy_sock",
+		.tp = tcd_destroy_tp,
 	},
 };
 

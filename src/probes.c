@@ -3,13 +3,16 @@
  * Probe registration and statistics. Each diagnosis describes the probes it
  * needs in its own table (struct tcd_probe_desc); this file registers them
  * all, keeps their per-CPU hit counters, and unregisters them in one batch
- * per kind: one RCU grace period for the kretprobes, one for the kprobes.
+ * per kind: one RCU grace period for the kretprobes, one for the kprobes,
+ * one for the tracepoints. Tracepoints come first and go last: they clean
+ * up rows (socket destruction), which any other probe may create.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/tracepoint.h>
 #include "tcd.h"
 
 DEFINE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);
@@ -17,17 +20,17 @@ DEFINE_PER_CPU(unsigned long[TCD_P_NR], tcd_hits);
 static const struct tcd_probe_set *const tcd_sets[] = {
 	&tcd_connect_probes,
 	&tcd_poison_probes,
-	&tcd_eaddr_probes,
 	&tcd_saddr_probes,
 	&tcd_waiter_probes,
 	&tcd_failed_probes,
 };
 
-/* One registered probe: a kretprobe, or a kprobe when the desc has no ret. */
+/* One registered probe: a kretprobe, a tracepoint probe or a kprobe. */
 struct tcd_probe {
 	const struct tcd_probe_desc *desc;
 	struct kretprobe rp;
 	struct kprobe kp;
+	struct tracepoint *tp;
 	bool registered;
 };
 
@@ -56,7 +59,12 @@ void tcd_probe_stat(int idx, struct tcd_probe_stat *st)
 	st->symbol = p->desc->symbol;
 	st->hits = tcd_sum_hits(p->desc->id);
 	st->registered = p->registered;
-	if (p->desc->ret) {
+	st->tracepoint = p->desc->tp;
+	if (p->desc->tp) {
+		/* A tracepoint calls its probes directly: nothing is ever missed. */
+		st->nmissed = 0;
+		st->maxactive = 0;
+	} else if (p->desc->ret) {
 		/* Missed entries (kprobe busy) plus returns with no free instance. */
 		st->nmissed = p->rp.nmissed + p->rp.kp.nmissed;
 		st->maxactive = p->rp.maxactive;
@@ -92,6 +100,7 @@ void tcd_probes_unregister(void)
 	struct kretprobe **rps;
 	struct kprobe **kps;
 	unsigned int i, nr = 0, nk = 0;
+	bool tps = false;
 
 	if (!tcd_probes)
 		return;
@@ -100,7 +109,7 @@ void tcd_probes_unregister(void)
 	for (i = 0; i < tcd_nr_probes; i++) {
 		struct tcd_probe *p = &tcd_probes[i];
 
-		if (!p->registered)
+		if (!p->registered || p->desc->tp)
 			continue;
 		if (rps && kps) {
 			if (p->desc->ret)
@@ -118,6 +127,18 @@ void tcd_probes_unregister(void)
 		unregister_kretprobes(rps, nr);
 	if (nk)
 		unregister_kprobes(kps, nk);
+	for (i = 0; i < tcd_nr_probes; i++) {
+		struct tcd_probe *p = &tcd_probes[i];
+
+		if (!p->registered)
+			continue;
+		tracepoint_probe_unregister(p->tp, p->desc->tp, NULL);
+		p->registered = false;
+		tps = true;
+	}
+	/* Until no CPU runs a tracepoint probe of ours: then the module may go. */
+	if (tps)
+		tracepoint_synchronize_unregister();
 	kfree(rps);
 	kfree(kps);
 	kfree(tcd_probes);
@@ -125,10 +146,33 @@ void tcd_probes_unregister(void)
 	tcd_nr_probes = 0;
 }
 
+struct tcd_tp_find {
+	const char *name;
+	struct tracepoint *tp;
+};
+
+static void tcd_tp_match(struct tracepoint *tp, void *priv)
+{
+	struct tcd_tp_find *f = priv;
+
+	if (!f->tp && !strcmp(tp->name, f->name))
+		f->tp = tp;
+}
+
 static int tcd_probe_register(struct tcd_probe *p)
 {
 	const struct tcd_probe_desc *d = p->desc;
 
+	if (d->tp) {
+		/* Tracepoints are not exported by name: find it among the kernel's. */
+		struct tcd_tp_find f = { .name = d->symbol };
+
+		for_each_kernel_tracepoint(tcd_tp_match, &f);
+		if (!f.tp)
+			return -ENOENT;
+		p->tp = f.tp;
+		return tracepoint_probe_register(f.tp, d->tp, NULL);
+	}
 	if (!d->ret) {
 		p->kp.symbol_name = d->symbol;
 		p->kp.pre_handler = d->pre;
@@ -155,9 +199,12 @@ int tcd_probes_register(void)
 	for (i = 0; i < ARRAY_SIZE(tcd_sets); i++)
 		for (j = 0; j < tcd_sets[i]->n; j++)
 			tcd_probes[tcd_nr_probes++].desc = &tcd_sets[i]->descs[j];
-	for (i = 0; i < tcd_nr_probes; i++) {
-		struct tcd_probe *p = &tcd_probes[i];
+	/* Pass 0 registers the tracepoints, pass 1 the rest. */
+	for (i = 0; i < 2 * tcd_nr_probes; i++) {
+		struct tcd_probe *p = &tcd_probes[i % tcd_nr_probes];
 
+		if ((p->desc->tp ? 0 : 1) != i / tcd_nr_probes)
+			continue;
 		err = tcd_probe_register(p);
 		if (err && p->desc->optional) {
 			pr_info("%s not probed (error %d, %s): its part of the diagnosis is off\n",

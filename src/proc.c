@@ -55,8 +55,10 @@ static void tcd_show_header(struct seq_file *m, u64 netns)
 		   sizeof(struct tcd_entry), tcd_probe_instance_bytes(), tcd_waiters_bytes());
 	for (i = 0; i < tcd_probe_count(); i++) {
 		tcd_probe_stat(i, &st);
-		seq_printf(m, "probe: %s hits=%lu nmissed=%d maxactive=%d%s\n", st.symbol,
-			   st.hits, st.nmissed, st.maxactive, st.registered ? "" : " unregistered");
+		seq_printf(m, "probe: %s hits=%lu nmissed=%d maxactive=%d%s%s\n", st.symbol,
+			   st.hits, st.nmissed, st.maxactive,
+			   st.tracepoint ? " kind=tracepoint" : "",
+			   st.registered ? "" : " unregistered");
 	}
 	for (i = 0; i < TCD_C_NR; i++)
 		seq_printf(m, "counter: %s %lld\n", tcd_counter_names[i],

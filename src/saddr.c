@@ -2,8 +2,8 @@
 /*
  * Source-address stall: the socket's own source address vanished, or its
  * route did, so every retransmit re-routes in inet_sk_rebuild_header()
- * (inet6_sk_rebuild_header() for IPv6) and a blocking connect() sleeps
- * through the whole SYN retry period. We alert on the first such re-route,
+ * (inet6_sk_rebuild_header() for IPv6), called from __tcp_retransmit_skb(),
+ * and a blocking connect() sleeps through the whole SYN retry period. We alert on the first such re-route,
  * long before connect() returns; the hub (connect.c) calls us back when
  * that connect() returns, and we report the end of the stall.
  *
@@ -127,12 +127,8 @@ static const char *tcd_dynaddr_hint(struct sock *sk, int dynaddr)
 }
 
 /*
- * The rebuild functions return 0 at once while the socket's cached route is
- * valid (__sk_dst_check()), which is every call on a healthy connection.
- * Checking the same thing here lets those calls skip the return probe, the
- * expensive half of a kretprobe. The check is the function's own, minus its
- * side effect; a route that dies between the two checks is caught on the
- * next retransmit.
+ * Is @sk's cached route still valid (__sk_dst_check() without its side
+ * effect)? Then rebuild_header() returns 0 at once and re-routes nothing.
  */
 static bool tcd_route_still_valid(struct sock *sk)
 {
@@ -147,7 +143,20 @@ static bool tcd_route_still_valid(struct sock *sk)
 	return valid;
 }
 
-static int tcd_rebuild_save(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * Re-routes are watched where only retransmissions go:
+ * __tcp_retransmit_skb() calls the socket's rebuild_header() and turns its
+ * failure into -EHOSTUNREACH, after rebuild_header() stored the route error
+ * in sk_err_soft. GCC inlines it into its two callers, which are probed
+ * instead: tcp_retransmit_skb() (retransmit timer, loss recovery) and
+ * tcp_send_loss_probe() (an established connection's first retransmission
+ * is often its tail loss probe). rebuild_header() itself runs on every
+ * healthy connection (tcp_init_transfer(), both ends): probing it cost
+ * three kprobe hits per connection; a connection that never retransmits
+ * costs nothing here. A socket whose route is still valid will not
+ * re-route: its return is skipped.
+ */
+static int tcd_rtx_save(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock **skp = (void *)ri->data;
 
@@ -155,23 +164,45 @@ static int tcd_rebuild_save(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return (*skp)->sk_protocol != IPPROTO_TCP || tcd_route_still_valid(*skp);
 }
 
-static int tcd_rebuild_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_rtx_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	tcd_hit(TCD_P_REBUILD);
-	return tcd_rebuild_save(ri, regs);
+	tcd_hit(TCD_P_RETRANSMIT);
+	return tcd_rtx_save(ri, regs);
 }
 
-static int tcd_rebuild6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_tlp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	tcd_hit(TCD_P_REBUILD6);
-	return tcd_rebuild_save(ri, regs);
+	tcd_hit(TCD_P_LOSS_PROBE);
+	return tcd_rtx_save(ri, regs);
 }
 
 static int tcd_rebuild_result(struct sock *sk, int ret);
 
-static int tcd_rebuild_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tcd_rtx_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	return tcd_rebuild_result(*(struct sock **)ri->data, (int)regs_return_value(regs));
+	struct sock *sk = *(struct sock **)ri->data;
+	int ret = (int)regs_return_value(regs);
+
+	/* Not re-routed: the skb was still queued, or memory was short. */
+	if (ret == -EBUSY || ret == -EAGAIN || ret == -ENOMEM || ret == -EINVAL)
+		return 0;
+	if (ret == -EHOSTUNREACH && !tcd_route_still_valid(sk))
+		return tcd_rebuild_result(sk, -(READ_ONCE(sk->sk_err_soft) ? : EHOSTUNREACH));
+	return tcd_rebuild_result(sk, 0);
+}
+
+/*
+ * tcp_send_loss_probe() returns nothing: the route tells. Still invalid,
+ * the re-route failed (or no segment could be sent); valid again, it
+ * succeeded, which for IPv6 may be from a source the host lost.
+ */
+static int tcd_tlp_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+
+	if (!tcd_route_still_valid(sk))
+		return tcd_rebuild_result(sk, -(READ_ONCE(sk->sk_err_soft) ? : EHOSTUNREACH));
+	return tcd_rebuild_result(sk, 0);
 }
 
 /* What the re-route of @sk returned (@ret: rebuild_header()'s error, or 0). */
@@ -322,17 +353,17 @@ void tcd_stall_alert(struct sock *sk, const struct tcd_entry *e, int ret, u64 no
 
 static const struct tcd_probe_desc tcd_saddr_descs[] = {
 	{
-		.id = TCD_P_REBUILD,
-		.symbol = "inet_sk_rebuild_header",
-		.entry = tcd_rebuild_entry,
-		.ret = tcd_rebuild_ret,
+		.id = TCD_P_RETRANSMIT,
+		.symbol = "tcp_retransmit_skb",
+		.entry = tcd_rtx_entry,
+		.ret = tcd_rtx_ret,
 		.data_size = sizeof(struct sock *),
 	},
 	{
-		.id = TCD_P_REBUILD6,
-		.symbol = "inet6_sk_rebuild_header",
-		.entry = tcd_rebuild6_entry,
-		.ret = tcd_rebuild_ret,
+		.id = TCD_P_LOSS_PROBE,
+		.symbol = "tcp_send_loss_probe",
+		.entry = tcd_tlp_entry,
+		.ret = tcd_tlp_ret,
 		.data_size = sizeof(struct sock *),
 	},
 };

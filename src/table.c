@@ -93,9 +93,10 @@ static u64 tcd_sk_cookie(struct sock *sk)
 }
 
 /*
- * A missed inet_sock_destruct hit (kprobe recursion: it fired in a softirq
- * that interrupted another probe's handler) leaves the dead socket's row in
- * place. The next socket at that address must not inherit its events, so a
+ * A socket destruction the module did not see (a socket freed without
+ * tcp_v4_destroy_sock(), or the test_drop_destroy hook) leaves the dead
+ * socket's row in place. The next socket at that address must not inherit
+ * its events, so a
  * row whose cookie is not the socket's is dropped here and counted as stale.
  * Every row's socket got its cookie when the row was made, so reading is
  * enough: another socket's is 0 (none made yet) or a different number.

@@ -18,16 +18,27 @@ P=/proc/tcpconndiag
 echo "10000 60999" >/proc/sys/net/ipv4/ip_local_port_range
 
 # The tracefs peer probes the module's own functions, each the same kind
-# (kretprobe when the module has maxactive for it, else kprobe): read them
-# from the module's /proc file once.
+# (kretprobe when the module has maxactive for it, the tracepoint's own
+# event for a tracepoint, else kprobe): read them from the module's /proc
+# file once.
 load_module || exit 0
-PEER=$(awk '$1 == "probe:" { sub("maxactive=", "", $5); print ($5 > 0 ? "r" : "p") ":" $2 }' $P)
+PEER=$(awk '$1 == "probe:" { sub("maxactive=", "", $5); print (/ kind=tracepoint/ ? "t" : $5 > 0 ? "r" : "p") ":" $2 }' $P)
 unload_module
 diag "peer probes: $(echo $PEER)"
 
+# tp_enable 0|1 NAME: a kernel tracepoint's own tracefs event.
+tp_enable() {
+	for _e in $T/events/*/"$2"/enable; do
+		echo "$1" >"$_e" || return 1
+	done
+}
+
 peer_on() {
 	for pf in $PEER; do
-		echo "${pf%%:*}:tcdpeer/${pf#*:} ${pf#*:}" >>$T/kprobe_events || return 1
+		case $pf in
+		t:*) tp_enable 1 "${pf#t:}" || return 1 ;;
+		*) echo "${pf%%:*}:tcdpeer/${pf#*:} ${pf#*:}" >>$T/kprobe_events || return 1 ;;
+		esac
 	done
 	echo 1 >$T/events/tcdpeer/enable
 }
@@ -35,7 +46,10 @@ peer_on() {
 peer_off() {
 	echo 0 >$T/events/tcdpeer/enable
 	for pf in $PEER; do
-		echo "-:tcdpeer/${pf#*:}" >>$T/kprobe_events
+		case $pf in
+		t:*) tp_enable 0 "${pf#t:}" ;;
+		*) echo "-:tcdpeer/${pf#*:}" >>$T/kprobe_events ;;
+		esac
 	done
 }
 

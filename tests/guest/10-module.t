@@ -52,11 +52,15 @@ case $(kver) in
 esac
 tap_check "header: guard is $guard on $(kver)" grep -qx "guard: $guard" /tmp/proc1
 tap_check "header: poisoning $verdict" grep -q "^poisoning: $verdict" /tmp/proc1
-for sym in __inet_stream_connect tcp_disconnect __inet_hash_connect inet_sk_rebuild_header \
-	inet6_sk_rebuild_header sk_stream_wait_connect inet_shutdown sk_stream_wait_memory \
-	sk_wait_data inet_sock_destruct tcp_done tcp_v4_err tcp_v6_err; do
+for sym in __inet_stream_connect tcp_retransmit_skb tcp_send_loss_probe \
+	sk_stream_wait_connect inet_shutdown sk_stream_wait_memory sk_wait_data \
+	tcp_v4_err tcp_v6_err; do
 	tap_check "probe line for $sym" \
 		grep -qE "^probe: $sym hits=[0-9]+ nmissed=0 maxactive=[0-9]+$" /tmp/proc1
+done
+for tp in tcp_destroy_sock inet_sock_set_state; do
+	tap_check "probe line for the $tp tracepoint" \
+		grep -qE "^probe: $tp hits=[0-9]+ nmissed=0 maxactive=0 kind=tracepoint$" /tmp/proc1
 done
 tap_check "maxactive of __inet_stream_connect is the parameter (1024)" \
 	grep -q "^probe: __inet_stream_connect .* maxactive=1024$" /tmp/proc1
@@ -75,15 +79,16 @@ if [ -z "$bad" ]; then tap_ok "no unknown lines"; else tap_fail "no unknown line
 
 # Hits move with real connects; successes create no rows.
 h0=$(probe_hits __inet_stream_connect)
-k0=$(probe_hits __inet_hash_connect)
+k0=$(probe_hits inet_sock_set_state)
 tcd-conn ok 20 >/tmp/ok.out
 nok=$(grep -c 'err=0 ' /tmp/ok.out)
 h1=$(probe_hits __inet_stream_connect)
-k1=$(probe_hits __inet_hash_connect)
-if [ "$nok" -eq 20 ] && [ $((h1 - h0)) -ge 20 ] && [ $((k1 - k0)) -ge 20 ]; then
-	tap_ok "20 connects counted (connect hits +$((h1 - h0)), hash_connect +$((k1 - k0)))"
+k1=$(probe_hits inet_sock_set_state)
+# Each connect changes state at least twice (SYN_SENT, ESTABLISHED).
+if [ "$nok" -eq 20 ] && [ $((h1 - h0)) -ge 20 ] && [ $((k1 - k0)) -ge 40 ]; then
+	tap_ok "20 connects counted (connect hits +$((h1 - h0)), inet_sock_set_state +$((k1 - k0)))"
 else
-	tap_fail "20 connects counted" "ok=$nok connect hits $h0->$h1 hash_connect $k0->$k1"
+	tap_fail "20 connects counted" "ok=$nok connect hits $h0->$h1 inet_sock_set_state $k0->$k1"
 fi
 tcd-conn ok 5 -6 >/tmp/ok6.out
 tap_check "IPv6 connects succeed" test "$(grep -c 'err=0 ' /tmp/ok6.out)" -eq 5

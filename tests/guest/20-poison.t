@@ -438,7 +438,7 @@ else
 fi
 # A dropped destruct hit (softirq recursion) leaves a row behind; the
 # per-round checks above hold because the next socket does not inherit it.
-diag "destruct: $(grep '^probe: inet_sock_destruct ' $P), $(grep '^table: ' $P)"
+diag "destruct: $(grep '^probe: tcp_destroy_sock ' $P), $(grep '^table: ' $P)"
 rows_outlived_ok "all sockets closed"
 
 tap_check "module unloads" unload_module

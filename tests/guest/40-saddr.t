@@ -51,20 +51,6 @@ calc() {
 }
 
 
-# cmp_ok DESC A OP B [NOTE]: numeric comparison (decimals allowed), OP one of < <= > >=.
-cmp_ok() {
-	if [ -n "$2" ] && [ -n "$4" ] &&
-		awk -v a="$2" -v b="$4" -v op="$3" 'BEGIN {
-			a += 0; b += 0
-			exit !((op == "<" && a < b) || (op == "<=" && a <= b) ||
-			       (op == ">" && a > b) || (op == ">=" && a >= b))
-		}'; then
-		tap_ok "$1 ($2 $3 $4${5:+; $5})"
-	else
-		tap_fail "$1" "want '$2' $3 '$4'${5:+ ($5)}"
-	fi
-}
-
 # between DESC GOT LO HI
 between() {
 	if [ -n "$2" ] && awk -v g="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(g >= lo && g <= hi) }'; then
@@ -309,7 +295,7 @@ dev_v4 tcdsa0 192.0.2.1/24 && dev_v4 tcdsb0 198.51.100.1/24 && dev_v4 tcdsc0 203
 c0=$(counter saddr-lost)
 r0=$(counter route-lost)
 e0=$(counter stall-ended)
-h0=$(probe_hits inet_sk_rebuild_header)
+h0=$(probe_hits tcp_retransmit_skb)
 dmesg_mark v4
 tcd-saddr connect -m v4 -b 192.0.2.1 -n 3 -p $T/v4.proc \
 	-x 1.5 "ip addr del 192.0.2.1/24 dev tcdsa0" 192.0.2.2 80 >$T/v4.out 2>&1 &
@@ -347,11 +333,11 @@ check_stall dyno $T/dyno.out $T/v4.log $T/dyno.proc 198.19.0.2:80 0 \
 	"net.ipv4.ip_dynaddr=1 to re-select"
 is "sig: the program's handler ran for both signals (connect() restarted twice)" \
 	"$(ev $T/sig.out connect-end | kv signals)" 2
-h1=$(probe_hits inet_sk_rebuild_header)
+h1=$(probe_hits tcp_retransmit_skb)
 # Three sockets x at least 3 SYN retransmissions, each through
-# inet_sk_rebuild_header(): the stalled ones failed on every retransmission
+# tcp_retransmit_skb(): the stalled ones re-routed on every retransmission
 # after the deletion (two or more each), yet alerted once.
-cmp_ok "IPv4: rebuild_header ran for every SYN retransmission (hits)" "$((h1 - h0))" '>=' 9
+cmp_ok "IPv4: tcp_retransmit_skb ran for every SYN retransmission (hits)" "$((h1 - h0))" '>=' 9
 is "IPv4: counter saddr-lost +3 (v4, sig, dyno)" "$(($(counter saddr-lost) - c0))" 3
 is "IPv4: counter route-lost +1 (route4)" "$(($(counter route-lost) - r0))" 1
 is "IPv4: counter stall-ended +4" "$(($(counter stall-ended) - e0))" 4
@@ -375,7 +361,7 @@ if [ -e /proc/net/if_inet6 ]; then
 	c0=$(counter saddr-lost)
 	r0=$(counter route-lost)
 	e0=$(counter stall-ended)
-	h0=$(probe_hits inet6_sk_rebuild_header)
+	h0=$(probe_hits tcp_retransmit_skb)
 	dmesg_mark v6
 	tcd-saddr connect -6 -m v6 -b 2001:db8::1 -n 3 -p $T/v6.proc \
 		-x 1.5 "ip -6 addr del 2001:db8::1/64 dev tcdsa6" 2001:db8::2 80 >$T/v6.out 2>&1 &
@@ -433,8 +419,8 @@ if [ -e /proc/net/if_inet6 ]; then
 	diag "nb6: $row"
 	is "nb6: /proc row events" "$(echo "$row" | kv events)" saddr-lost
 
-	h1=$(probe_hits inet6_sk_rebuild_header)
-	cmp_ok "IPv6: rebuild_header ran for every SYN retransmission (hits)" "$((h1 - h0))" '>=' 9
+	h1=$(probe_hits tcp_retransmit_skb)
+	cmp_ok "IPv6: tcp_retransmit_skb ran for every SYN retransmission (hits)" "$((h1 - h0))" '>=' 9
 	is "IPv6: counter saddr-lost +3 (v6, nb6, v6r)" "$(($(counter saddr-lost) - c0))" 3
 	is "IPv6: counter route-lost +1 (rt6)" "$(($(counter route-lost) - r0))" 1
 	is "IPv6: counter stall-ended +3 (v6, v6r, rt6)" "$(($(counter stall-ended) - e0))" 3

@@ -196,13 +196,13 @@ fi
 is "table full: used=16" "$used" 16
 is "evictions == rows created - 16" "$ev" "$((created - 16))"
 is "16 sock: rows listed" "$(grep -c '^sock: ' $P)" 16
-# A rebuild hit the kernel dropped (softirq recursion, see lib.sh) is a
+# A retransmit hit the kernel dropped (softirq recursion, see lib.sh) is a
 # socket without its event; together they cover every socket.
-rm_=$(probe nmissed inet_sk_rebuild_header)
+rm_=$(probe nmissed tcp_retransmit_skb)
 if [ $((created + ${rm_:-0})) -ge $N ]; then
-	tap_ok "every socket got saddr-lost or a counted rebuild miss ($created + $rm_ >= $N)"
+	tap_ok "every socket got saddr-lost or a counted retransmit miss ($created + $rm_ >= $N)"
 else
-	tap_fail "every socket got saddr-lost or a counted rebuild miss" "$created + $rm_ < $N"
+	tap_fail "every socket got saddr-lost or a counted retransmit miss" "$created + $rm_ < $N"
 fi
 is "memory line unchanged" "$(grep '^memory:' $P)" "$mem0"
 # Close every socket: all rows go, none leaks.
@@ -225,8 +225,8 @@ ip link del tcdrel0
 # that outlived its socket would be found again by a new socket's address.
 # A reader lists /proc all the time.
 echo clear >$P
-d0=$(probe hits inet_sock_destruct)
-dm0=$(probe nmissed inet_sock_destruct)
+d0=$(probe hits tcp_destroy_sock)
+dm0=$(probe nmissed tcp_destroy_sock)
 s0=$(counter saddr-lost)
 rm -f $T/stop $T/used.log
 (
@@ -289,12 +289,12 @@ else
 	diag "churn: sender-epipe rows: $(counter sender-epipe)"
 fi
 total=$((${sockets:-0} + held))
-dh=$(($(probe hits inet_sock_destruct) - d0))
-dm=$(($(probe nmissed inet_sock_destruct) - dm0))
+dh=$(($(probe hits tcp_destroy_sock) - d0))
+dm=$(($(probe nmissed tcp_destroy_sock) - dm0))
 if [ $((dh + dm)) -ge "$total" ]; then
-	tap_ok "every socket was destroyed through the probe ($dh hits + $dm dropped >= $total)"
+	tap_ok "every socket was destroyed through the tracepoint ($dh hits + $dm dropped >= $total)"
 else
-	tap_fail "every socket was destroyed through the probe" "destruct hits $dh + dropped $dm < $total"
+	tap_fail "every socket was destroyed through the tracepoint" "destruct hits $dh + dropped $dm < $total"
 fi
 rows_outlived_ok "afterwards"
 is "afterwards: sock: rows listed == used" "$(grep -c '^sock: ' $P)" "$(table used)"

@@ -1,22 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
-# A dropped inet_sock_destruct hit must not hand a dead socket's row to the
-# next socket the slab puts at the same address. The kernel drops such hits
-# when they interrupt another kprobe's handler (nmissed, rare); here every
-# destruct is dropped on purpose by disarming all kprobes (debugfs
-# kprobes/enabled=0) while sockets with rows close. New sockets are then
+# A socket destruction the module missed must not hand a dead socket's row
+# to the next socket the slab puts at the same address. The destruction is
+# the tcp_destroy_sock tracepoint, which drops nothing; here every one is
+# dropped on purpose by the module's test hook (parameter
+# test_drop_destroy=1) while sockets with rows close. New sockets are then
 # created and /proc/net/tcp tells which of them really reuse a dead one's
 # address: exactly those must find a stale row, drop it and start their own.
 # Phase 5 does the same with rows made while their sockets were orphans
 # (no struct socket): rows know their socket by its cookie, which every
 # socket has, where an inode number would have been 0 and skipped.
-# Disarming kprobes patches kernel text: single-threaded TCG (see run.sh).
+# Single-threaded TCG (see run.sh), both programs on one CPU: the slab hands
+# out that CPU's freed objects first.
 # tcd-timeout: 400
 # tcd-accel: single
 
 P=/proc/tcpconndiag
 T=/tmp/stale
 mkdir -p $T
-KP=/sys/kernel/debug/kprobes/enabled
+DROP=/sys/module/tcpconndiag/parameters/test_drop_destroy
 N=24
 PIN=
 command -v taskset >/dev/null && PIN="taskset -c 0"
@@ -26,13 +27,10 @@ syn_sent_socks() {
 	awk '$4 == "02" { print $12 }' /proc/net/tcp | sort -u
 }
 
-if [ ! -w $KP ]; then
-	tap_skip "stale rows" "no $KP (debugfs)"
-	exit 0
-fi
 tap_check "dummy module loads" load_netmod dummy || exit 0
 dev_v4 tcdst0 192.0.2.1/24 || tap_fail "dummy device tcdst0" "$(ip addr)"
 tap_check "module loads" load_module || exit 0
+tap_check "the test hook is there: $DROP" test -w $DROP || exit 0
 old_kptr=$(cat /proc/sys/kernel/kptr_restrict)
 # 1: root sees real pointers in /proc/net/tcp (0 would hash them).
 echo 1 >/proc/sys/kernel/kptr_restrict
@@ -51,15 +49,16 @@ is "phase 1: $N rows (saddr-lost)" "$(table used)" $N
 is "phase 1: $N SYN_SENT sockets in /proc/net/tcp" "$(grep -c . $T/old)" $N
 is "phase 1: rows have dst port 80" "$(grep -c '^sock: .* dst=192\.0\.2\.[0-9]*:80 ' $P)" $N
 
-# ---- 2. close them with every kprobe disarmed: their destructs are missed --------
-d0=$(probe hits inet_sock_destruct)
-echo 0 >$KP
+# ---- 2. close them with destructions dropped: their rows stay ----------------------
+d0=$(probe hits tcp_destroy_sock)
+echo 1 >$DROP
 touch $T/a.stop
 wait $apid
 sleep 1
-echo 1 >$KP
+echo 0 >$DROP
 diag "$(cat $T/a.out | tr '\n' ' ')"
-is "phase 2: no destruct seen while disarmed" "$(probe hits inet_sock_destruct)" "$d0"
+cmp_ok "phase 2: the $N destructions reached the tracepoint (and were dropped)" \
+	"$(($(probe hits tcp_destroy_sock) - d0))" '>=' $N
 is "phase 2: the $N dead sockets' rows are still there" "$(table used)" $N
 is "phase 2: stale=0 so far" "$(table stale)" 0
 
@@ -110,11 +109,11 @@ is "phase 4: clear removes them" "$(table used)" 0
 # up, the peer's link goes down (nothing is acked), each sends and closes
 # after a 1 s recv() timeout: K orphans in FIN_WAIT1, retransmitting. Our
 # address goes: their re-routes fail and make saddr-lost rows while
-# sk_socket is NULL. TCP_USER_TIMEOUT kills them with every kprobe
-# disarmed, then new sockets come as in phase 3.
+# sk_socket is NULL. TCP_USER_TIMEOUT kills them with destructions
+# dropped, then new sockets come as in phase 3.
 K=6
-# Their TCP_USER_TIMEOUT must outlast the checks below, or they die with the
-# kprobes armed: 10 s, times the debug kernel's scale (there 10 s ran out
+# Their TCP_USER_TIMEOUT must outlast the checks below, or they die before
+# destructions are dropped: 10 s, times the debug kernel's scale (there 10 s ran out
 # first: 6 rows made, 1 left when read).
 UTO=$((10000 * ${TCD_TIMEOUT_SCALE:-1}))
 orph_ok=
@@ -172,19 +171,20 @@ else
 	is "phase 5: those rows are for FIN_WAIT1 sockets" \
 		"$(grep '^sock: .* dst=198\.51\.100\.2:8080 ' $P | grep -c ' lost_state=FIN_WAIT1 ')" $K
 
-	# They die of TCP_USER_TIMEOUT while every kprobe is disarmed.
-	d0=$(probe hits inet_sock_destruct)
-	echo 0 >$KP
+	# They die of TCP_USER_TIMEOUT while destructions are dropped.
+	d0=$(probe hits tcp_destroy_sock)
+	echo 1 >$DROP
 	j=0
 	while [ $j -lt $((120 * ${TCD_TIMEOUT_SCALE:-1})) ] &&
 		[ "$(awk '{ print $12 }' /proc/net/tcp | grep -c -x -F -f $T/orph)" -gt 0 ]; do
 		usleep 250000
 		j=$((j + 1))
 	done
-	echo 1 >$KP
+	echo 0 >$DROP
 	is "phase 5: the orphans are gone" \
 		"$(awk '{ print $12 }' /proc/net/tcp | grep -c -x -F -f $T/orph)" 0
-	is "phase 5: no destruct seen while disarmed" "$(probe hits inet_sock_destruct)" "$d0"
+	cmp_ok "phase 5: the $K destructions reached the tracepoint (and were dropped)" \
+		"$(($(probe hits tcp_destroy_sock) - d0))" '>=' $K
 	is "phase 5: their $K rows are still there, stale unchanged" \
 		"$(table used)/$(($(table stale) - s0))" "$K/0"
 

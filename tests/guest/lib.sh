@@ -211,6 +211,20 @@ is() {
 	fi
 }
 
+# cmp_ok DESC A OP B [NOTE]: numeric comparison (decimals allowed), OP one of < <= > >=.
+cmp_ok() {
+	if [ -n "$2" ] && [ -n "$4" ] &&
+		awk -v a="$2" -v b="$4" -v op="$3" 'BEGIN {
+			a += 0; b += 0
+			exit !((op == "<" && a < b) || (op == "<=" && a <= b) ||
+			       (op == ">" && a > b) || (op == ">=" && a >= b))
+		}'; then
+		tap_ok "$1 ($2 $3 $4${5:+; $5})"
+	else
+		tap_fail "$1" "want '$2' $3 '$4'${5:+ ($5)}"
+	fi
+}
+
 # table FIELD [FILE]: used, capacity, evictions or stale from the table: line.
 table() {
 	sed -n "s/^table: .*$1=\([0-9]*\).*/\1/p" "${2:-/proc/tcpconndiag}"
@@ -239,7 +253,7 @@ kernel_reports() {
 		NR <= upto { print; last = NR }'
 }
 
-SOFTIRQ_PROBES='inet_sock_destruct|inet_sk_rebuild_header|inet6_sk_rebuild_header|tcp_done|tcp_v4_err|tcp_v6_err'
+SOFTIRQ_PROBES='tcp_retransmit_skb|tcp_send_loss_probe|tcp_v4_err|tcp_v6_err'
 
 # missed_task_probes [FILE]: probe: lines with nmissed != 0 among the probes
 # that only run in task context, where a miss can only mean maxactive was
@@ -268,14 +282,14 @@ dev_v4() {
 	done
 }
 
-# rows_outlived_ok DESC: once every socket with a row is closed, the rows
-# left are at most the destruct hits the kernel dropped (waits up to 5 s for
-# sockets still closing). Such a row is harmless: a later socket at the same
-# address drops it (table stale=) instead of inheriting it.
+# rows_outlived_ok DESC: once every socket with a row is closed, no row is
+# left (waits up to 5 s for sockets still closing). The destruction is a
+# tracepoint, which drops nothing (nmissed stays 0); were a row left, a later
+# socket at the same address would drop it (table stale=), see 55-stale.t.
 rows_outlived_ok() {
 	wait_used 0
 	_used=$(table used)
-	_dm=$(probe nmissed inet_sock_destruct)
+	_dm=$(probe nmissed tcp_destroy_sock)
 	if [ "$_used" = 0 ]; then
 		tap_ok "$1: no row outlived its socket (used=0, destruct nmissed=$_dm)"
 	elif [ -n "$_used" ] && [ "$_used" -le "${_dm:-0}" ]; then
