@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KO=${1:-$ROOT/build/6.1/tcpconndiag.ko}
-PARAMS="capacity maxactive maxactive_short alert_burst alert_interval"
+PARAMS="capacity maxactive maxactive_short alert_burst alert_interval test_drop_destroy"
 want_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ROOT/dkms.conf")
 
 if ! command -v modinfo >/dev/null; then
