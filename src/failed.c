@@ -527,49 +527,48 @@ static void tcd_failure_defer(const struct tcd_failure *f)
 		tcd_failure_report(&old);
 }
 
+/* This thread's kept failure for @sk, or NULL; under tcd_pending_lock. */
+static struct tcd_pending *tcd_pending_mine(const struct sock *sk)
+{
+	int i;
+
+	for (i = 0; i < TCD_PENDING; i++)
+		if (tcd_pending[i].sk == sk && tcd_pending[i].pid == current->pid)
+			return &tcd_pending[i];
+	return NULL;
+}
+
 /* The failure tcp_done() kept for this thread's connect() on @sk. */
 static bool tcd_failure_take(const struct sock *sk, struct tcd_failure *f)
 {
+	struct tcd_pending *p;
 	unsigned long flags;
-	bool found = false;
-	int i;
 
 	raw_spin_lock_irqsave(&tcd_pending_lock, flags);
-	for (i = 0; i < TCD_PENDING; i++) {
-		struct tcd_pending *p = &tcd_pending[i];
-
-		if (p->sk == sk && p->pid == current->pid) {
-			*f = p->f;
-			p->sk = NULL;
-			found = true;
-			break;
-		}
+	p = tcd_pending_mine(sk);
+	if (p) {
+		*f = p->f;
+		p->sk = NULL;
 	}
 	raw_spin_unlock_irqrestore(&tcd_pending_lock, flags);
-	return found;
+	return p;
 }
 
-/* The 4-tuple of the failure tcp_done() kept for this thread's connect() on @sk. */
+/* Its 4-tuple, the failure left in place for tcd_failed_on_return(). */
 bool tcd_failed_peek_tuple(const struct sock *sk, struct tcd_endpoint *src,
 			   struct tcd_endpoint *dst)
 {
+	struct tcd_pending *p;
 	unsigned long flags;
-	bool found = false;
-	int i;
 
 	raw_spin_lock_irqsave(&tcd_pending_lock, flags);
-	for (i = 0; i < TCD_PENDING; i++) {
-		struct tcd_pending *p = &tcd_pending[i];
-
-		if (p->sk == sk && p->pid == current->pid) {
-			*src = p->f.src;
-			*dst = p->f.dst;
-			found = true;
-			break;
-		}
+	p = tcd_pending_mine(sk);
+	if (p) {
+		*src = p->f.src;
+		*dst = p->f.dst;
 	}
 	raw_spin_unlock_irqrestore(&tcd_pending_lock, flags);
-	return found;
+	return p;
 }
 
 /* The hub: the blocking connect() whose failure tcp_done() saw returned @ret. */
