@@ -211,7 +211,6 @@ bool tcd_waiter_del(int idx);
 bool tcd_waiter_report(const struct sock *sk, enum tcd_wait_kind kind, struct tcd_thread *out);
 int tcd_waiters_of(const struct sock *sk, pid_t skip_pid, enum tcd_wait_kind first,
 		   struct tcd_thread *out, int max);
-bool tcd_waiting_here(const struct sock *sk, enum tcd_wait_kind kind);
 
 enum tcd_alert_kind {
 	TCD_A_POISON,		/* socket-poisoned, connect-on-poisoned */

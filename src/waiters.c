@@ -7,7 +7,7 @@
  * PREEMPT_RT, and probe handlers run with preemption disabled. So the probes
  * around each wait (__inet_stream_connect, sk_stream_wait_connect,
  * sk_stream_wait_memory, sk_wait_data) register the thread here on entry and
- * remove it on return; the retransmit timer and tcp_disconnect() read it.
+ * remove it on return; the retransmit timer and the connect() return read it.
  *
  * Slots are claimed with cmpxchg and published with a per-slot sequence
  * (odd while written), so a reader never takes a lock and never uses a torn
@@ -177,19 +177,6 @@ bool tcd_waiter_report(const struct sock *sk, enum tcd_wait_kind kind, struct tc
 		tcd_thread_sanitize(out);
 		return true;
 	}
-	return false;
-}
-
-/* Is the current thread registered on @sk in wait @kind? */
-bool tcd_waiting_here(const struct sock *sk, enum tcd_wait_kind kind)
-{
-	struct tcd_thread t;
-	unsigned int i;
-
-	for (i = 0; i < TCD_WAITER_WINDOW; i++)
-		if (tcd_waiter_read(tcd_waiter_slot(sk, i), sk, &t) &&
-		    t.pid == current->pid && t.kind == kind)
-			return true;
 	return false;
 }
 
